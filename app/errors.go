@@ -1,0 +1,133 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pinhole/pinhole/storage"
+	"github.com/pinhole/pinhole/views"
+)
+
+// APIError is the JSON body of every failed API call:
+//
+//	{"error": "storage_unavailable", "message": "Photo storage is unavailable right now."}
+//
+// Code is stable and snake_case, for programs; Message is for people and may
+// change. Fields carries per-field validation problems.
+type APIError struct {
+	Status  int               `json:"-"`
+	Code    string            `json:"error"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// Error makes *APIError usable as an error value returned by handlers.
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// errNotConfigured is returned by a readiness check whose dependency is absent.
+var errNotConfigured = errors.New("app: dependency not configured")
+
+// errorTable maps domain errors (the private half) to what clients may see
+// (the public half). It is the only place that decides a status code for a
+// domain error; anything not listed is a 500 with a generic message.
+var errorTable = []struct {
+	err    error
+	public APIError
+}{
+	{storage.ErrUnavailable, APIError{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", Message: "Photo storage is unavailable right now. Please try again shortly."}},
+}
+
+// httpErrors maps the errors Echo itself raises (routing, body limits, binding).
+var httpErrors = map[int]APIError{
+	http.StatusBadRequest:            {Code: "bad_request", Message: "The request could not be understood."},
+	http.StatusNotFound:              {Code: "not_found", Message: "There is nothing at this address."},
+	http.StatusMethodNotAllowed:      {Code: "method_not_allowed", Message: "This address does not accept that method."},
+	http.StatusRequestEntityTooLarge: {Code: "request_too_large", Message: "The request body is too large."},
+	http.StatusUnsupportedMediaType:  {Code: "unsupported_media_type", Message: "Send the body as application/json."},
+	http.StatusTooManyRequests:       {Code: "too_many_requests", Message: "Too many requests. Please wait and try again."},
+	http.StatusServiceUnavailable:    {Code: "service_unavailable", Message: "The service is unavailable right now."},
+}
+
+var internalError = APIError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "Something went wrong on our side. Please try again."}
+
+// publicError finds the public half of err.
+func publicError(err error) APIError {
+	var api *APIError
+	if errors.As(err, &api) {
+		return *api
+	}
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			return row.public
+		}
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if pub, ok := httpErrors[he.Code]; ok {
+			pub.Status = he.Code
+			return pub
+		}
+	}
+	return internalError
+}
+
+// handleError is Echo's error handler: every error a handler returns ends here
+// and leaves as JSON (API and non-HTML clients) or an HTML error page.
+func (s *server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	pub := publicError(err)
+	req := c.Request()
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if pub.Status >= http.StatusInternalServerError {
+		// The real error is for operators only.
+		s.log.ErrorContext(req.Context(), "request failed", "err", err, "status", pub.Status,
+			"method", req.Method, "path", req.URL.Path, "request_id", reqID)
+	}
+	if pub.Status == http.StatusServiceUnavailable || pub.Status == http.StatusTooManyRequests {
+		if c.Response().Header().Get("Retry-After") == "" {
+			c.Response().Header().Set("Retry-After", "5")
+		}
+	}
+
+	if wantsJSON(req) {
+		err = c.JSON(pub.Status, pub)
+	} else if req.Method == http.MethodHead {
+		err = c.NoContent(pub.Status)
+	} else {
+		err = render(c, pub.Status, views.Error(views.Nav{}, errorPage(pub, reqID)))
+	}
+	if err != nil {
+		s.log.ErrorContext(req.Context(), "write error response", "err", err)
+	}
+}
+
+// wantsJSON decides the error format: API routes always speak JSON, and so do
+// clients that do not ask for HTML.
+func wantsJSON(r *http.Request) bool {
+	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/api" {
+		return true
+	}
+	accept := r.Header.Get(echo.HeaderAccept)
+	return accept != "" && !strings.Contains(accept, "text/html") && strings.Contains(accept, "json")
+}
+
+// errorPage turns the public error into friendly page copy.
+func errorPage(pub APIError, reqID string) views.ErrorPage {
+	page := views.ErrorPage{Status: pub.Status, Title: "Something went wrong", Message: pub.Message, RequestID: reqID}
+	switch pub.Status {
+	case http.StatusNotFound:
+		page.Title = "Page not found"
+		page.Message = "We looked everywhere, but there is no page at this address."
+		page.RequestID = ""
+	case http.StatusInternalServerError:
+		page.Message = "Something broke on our side. It has been logged; please try again in a moment."
+	case http.StatusServiceUnavailable:
+		page.Title = "Temporarily unavailable"
+	}
+	return page
+}

@@ -1,0 +1,11 @@
+// Package static holds Pinhole's stylesheets, scripts and images, embedded into
+// the binary so the app ships as one file and serves the exact assets it was
+// built with.
+package static
+
+import "embed"
+
+// FS is the embedded asset tree, served by the app under /static/.
+//
+//go:embed *.css *.svg
+var FS embed.FS
