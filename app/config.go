@@ -7,7 +7,11 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/pinhole/pinhole/identity"
 )
 
 // Config is everything Pinhole reads from its environment, parsed once at
@@ -36,6 +40,17 @@ type Config struct {
 	LogLevel string
 	// LogFormat is text (for people) or json (for log collectors) (PINHOLE_LOG_FORMAT).
 	LogFormat string
+
+	// TokenTTL is the lifetime of ID and access tokens (PINHOLE_TOKEN_TTL).
+	TokenTTL time.Duration
+	// RefreshTTL is the absolute lifetime of a session and its refresh
+	// tokens (PINHOLE_REFRESH_TOKEN_TTL).
+	RefreshTTL time.Duration
+	// PasswordMinLength is the shortest password accepted (PINHOLE_PASSWORD_MIN_LENGTH).
+	PasswordMinLength int
+	// CustomAttributes declares the user pool's custom attributes
+	// (PINHOLE_CUSTOM_ATTRIBUTES), e.g. "display_name:string:mutable".
+	CustomAttributes []identity.AttributeSpec
 }
 
 // SlogLevel converts LogLevel for log/slog.
@@ -71,6 +86,10 @@ const (
 	EnvDataDir        = "PINHOLE_DATA_DIR"
 	EnvLogLevel       = "PINHOLE_LOG_LEVEL"
 	EnvLogFormat      = "PINHOLE_LOG_FORMAT"
+	EnvTokenTTL       = "PINHOLE_TOKEN_TTL"
+	EnvRefreshTTL     = "PINHOLE_REFRESH_TOKEN_TTL"
+	EnvPasswordMinLen = "PINHOLE_PASSWORD_MIN_LENGTH"
+	EnvCustomAttrs    = "PINHOLE_CUSTOM_ATTRIBUTES"
 	EnvDatabaseURL    = "DATABASE_URL"
 	EnvMinIOEndpoint  = "MINIO_ENDPOINT"
 	EnvMinIOPublicURL = "MINIO_PUBLIC_URL"
@@ -94,6 +113,10 @@ const (
 	DefaultMailFrom      = "Pinhole <no-reply@localhost>"
 	DefaultLogLevel      = "info"
 	DefaultLogFormat     = "text"
+	DefaultTokenTTL      = 15 * time.Minute
+	DefaultRefreshTTL    = 30 * 24 * time.Hour
+	DefaultPasswordMin   = 12
+	DefaultCustomAttrs   = "display_name:string:mutable"
 )
 
 // ConfigError names the variable that stopped start-up, so the one line an
@@ -172,11 +195,42 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
 		return cfg, &ConfigError{EnvLogFormat, fmt.Sprintf("must be text or json, got %q", cfg.LogFormat)}
 	}
+
+	if cfg.TokenTTL, err = parseDuration(EnvTokenTTL, get(EnvTokenTTL, ""), DefaultTokenTTL, 5*time.Minute, 24*time.Hour); err != nil {
+		return cfg, err
+	}
+	if cfg.RefreshTTL, err = parseDuration(EnvRefreshTTL, get(EnvRefreshTTL, ""), DefaultRefreshTTL, time.Hour, 365*24*time.Hour); err != nil {
+		return cfg, err
+	}
+	cfg.PasswordMinLength = DefaultPasswordMin
+	if raw := get(EnvPasswordMinLen, ""); raw != "" {
+		n, convErr := strconv.Atoi(raw)
+		// NIST SP 800-63B: at least 8; more than 64 would refuse passphrases we promise to accept.
+		if convErr != nil || n < 8 || n > 64 {
+			return cfg, &ConfigError{EnvPasswordMinLen, fmt.Sprintf("must be a whole number from 8 to 64, got %q", raw)}
+		}
+		cfg.PasswordMinLength = n
+	}
+	if cfg.CustomAttributes, err = identity.ParseAttributeSpecs(get(EnvCustomAttrs, DefaultCustomAttrs)); err != nil {
+		return cfg, &ConfigError{EnvCustomAttrs, err.Error()}
+	}
 	return cfg, nil
 }
 
 // bucketName is the S3 bucket naming rule, minus the rarely relevant IP-address ban.
 var bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// parseDuration reads a Go duration ("15m", "720h") within [lo, hi].
+func parseDuration(name, raw string, def, lo, hi time.Duration) (time.Duration, error) {
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d < lo || d > hi {
+		return 0, &ConfigError{name, fmt.Sprintf("must be a duration from %s to %s such as %s, got %q", lo, hi, def, raw)}
+	}
+	return d, nil
+}
 
 func parseHTTPURL(name, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)

@@ -3,10 +3,14 @@ package app
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/identity/password"
 	"github.com/pinhole/pinhole/storage"
 	"github.com/pinhole/pinhole/views"
 )
@@ -22,6 +26,8 @@ type APIError struct {
 	Code    string            `json:"error"`
 	Message string            `json:"message"`
 	Fields  map[string]string `json:"fields,omitempty"`
+	// retryAfter, when set, becomes the Retry-After header of a 429 or 503.
+	retryAfter time.Duration
 }
 
 // Error makes *APIError usable as an error value returned by handlers.
@@ -38,6 +44,15 @@ var errorTable = []struct {
 	public APIError
 }{
 	{storage.ErrUnavailable, APIError{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", Message: "Photo storage is unavailable right now. Please try again shortly."}},
+	{identity.ErrInvalidCredentials, APIError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "Incorrect email or password."}},
+	{identity.ErrUserNotConfirmed, APIError{Status: http.StatusForbidden, Code: "user_not_confirmed", Message: "Confirm your email address first. We can send you a new code."}},
+	{identity.ErrInvalidCode, APIError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "That code is wrong or has expired. Check the latest email or request a new code."}},
+	{identity.ErrRefreshTokenReused, APIError{Status: http.StatusUnauthorized, Code: "refresh_token_reused", Message: "This refresh token was already used, so the session was ended for safety. Please sign in again."}},
+	{identity.ErrInvalidRefreshToken, APIError{Status: http.StatusUnauthorized, Code: "invalid_refresh_token", Message: "The refresh token is invalid or expired. Please sign in again."}},
+	{identity.ErrUnauthenticated, APIError{Status: http.StatusUnauthorized, Code: "invalid_token", Message: "Sign in to continue: the access token is missing, invalid or expired."}},
+	{identity.ErrSessionNotFound, APIError{Status: http.StatusNotFound, Code: "session_not_found", Message: "There is no such session."}},
+	{identity.ErrIncorrectPassword, APIError{Status: http.StatusBadRequest, Code: "incorrect_password", Message: "Your current password is incorrect.", Fields: map[string]string{"current_password": "This is not your current password."}}},
+	{password.ErrBusy, APIError{Status: http.StatusTooManyRequests, Code: "busy", Message: "We are handling many sign-ins right now. Please try again in a moment."}},
 }
 
 // httpErrors maps the errors Echo itself raises (routing, body limits, binding).
@@ -58,6 +73,15 @@ func publicError(err error) APIError {
 	var api *APIError
 	if errors.As(err, &api) {
 		return *api
+	}
+	var verr *identity.ValidationError
+	if errors.As(err, &verr) {
+		return APIError{Status: http.StatusBadRequest, Code: verr.Code, Message: verr.Message(), Fields: verr.Fields}
+	}
+	var terr *identity.ThrottledError
+	if errors.As(err, &terr) {
+		return APIError{Status: http.StatusTooManyRequests, Code: "too_many_requests",
+			Message: "Too many attempts. Please wait a little and try again.", retryAfter: terr.RetryAfter}
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.err) {
@@ -89,9 +113,18 @@ func (s *server) handleError(err error, c echo.Context) {
 			"method", req.Method, "path", req.URL.Path, "request_id", reqID)
 	}
 	if pub.Status == http.StatusServiceUnavailable || pub.Status == http.StatusTooManyRequests {
-		if c.Response().Header().Get("Retry-After") == "" {
-			c.Response().Header().Set("Retry-After", "5")
+		wait := pub.retryAfter
+		if wait <= 0 {
+			wait = time.Second
+			if pub.Status == http.StatusServiceUnavailable {
+				wait = 5 * time.Second
+			}
 		}
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+	}
+	if pub.Status == http.StatusUnauthorized && strings.HasPrefix(req.Header.Get(echo.HeaderAuthorization), "Bearer ") {
+		// RFC 6750 §3: tell OAuth clients why the bearer token failed.
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
 	}
 
 	if wantsJSON(req) {

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/pinhole/pinhole/identity"
 )
 
 // Pinger is a dependency that can say whether it is reachable. The database
@@ -20,6 +22,8 @@ type Deps struct {
 	Logger  *slog.Logger
 	DB      Pinger
 	Storage Pinger
+	// Identity is the user pool.
+	Identity *identity.Service
 }
 
 // server carries the dependencies every handler shares.
@@ -28,6 +32,7 @@ type server struct {
 	log     *slog.Logger
 	db      Pinger
 	storage Pinger
+	ids     *identity.Service
 }
 
 // NewServer builds the Echo instance with every route and middleware wired.
@@ -36,7 +41,7 @@ func NewServer(deps Deps) *echo.Echo {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{cfg: deps.Config, log: deps.Logger, db: deps.DB, storage: deps.Storage}
+	s := &server{cfg: deps.Config, log: deps.Logger, db: deps.DB, storage: deps.Storage, ids: deps.Identity}
 
 	e := echo.New()
 	e.HideBanner = true

@@ -21,6 +21,9 @@ const (
 	// EmailConfirmNewAddress carries the code that confirms an email change; it
 	// goes to the new address.
 	EmailConfirmNewAddress EmailKind = "confirm_new_address"
+	// EmailAddressChanged tells the old address that the account moved to a
+	// new one, so a hijack does not go unnoticed.
+	EmailAddressChanged EmailKind = "address_changed"
 )
 
 // Email is one message to one recipient, with everything a template may show.

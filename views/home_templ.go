@@ -39,7 +39,22 @@ func Home(nav Nav) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"hero\"><h1>Your photos, your pinhole.</h1><p class=\"lead\">Pinhole is a photo-sharing app with its own identity system: sign up and sign in with a user pool that issues tokens, then upload straight to your own private folder with short-lived storage credentials that reach nothing else.</p><div class=\"actions\"><a class=\"button\" href=\"/signup\">Sign up</a> <a class=\"button button-secondary\" href=\"/signin\">Sign in</a></div></section><section class=\"features\" aria-label=\"How it works\"><article class=\"card\"><h2>User pool</h2><p>Email verification, password sign-in, rotating refresh tokens and sessions you can see and revoke.</p></article><article class=\"card\"><h2>Identity pool</h2><p>Your tokens are exchanged for temporary storage credentials scoped to your folder alone.</p></article><article class=\"card\"><h2>Direct upload</h2><p>Your browser sends photos straight to object storage; the app never touches the bytes.</p></article></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section class=\"hero\"><h1>Your photos, your pinhole.</h1><p class=\"lead\">Pinhole is a photo-sharing app with its own identity system: sign up and sign in with a user pool that issues tokens, then upload straight to your own private folder with short-lived storage credentials that reach nothing else.</p><div class=\"actions\">")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if nav.Email != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a class=\"button\" href=\"/account\">Go to your account</a>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<a class=\"button\" href=\"/signup\">Sign up</a> <a class=\"button button-secondary\" href=\"/signin\">Sign in</a>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div></section><section class=\"features\" aria-label=\"How it works\"><article class=\"card\"><h2>User pool</h2><p>Email verification, password sign-in, rotating refresh tokens and sessions you can see and revoke.</p></article><article class=\"card\"><h2>Identity pool</h2><p>Your tokens are exchanged for temporary storage credentials scoped to your folder alone.</p></article><article class=\"card\"><h2>Direct upload</h2><p>Your browser sends photos straight to object storage; the app never touches the bytes.</p></article></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

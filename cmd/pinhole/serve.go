@@ -43,7 +43,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 		return err
 	}
 
-	handler := app.NewServer(app.Deps{Config: cfg, Logger: log, DB: db, Storage: objects})
+	ids, err := newUserPool(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+
+	handler := app.NewServer(app.Deps{Config: cfg, Logger: log, DB: db, Storage: objects, Identity: ids})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,227 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/identity/gormstore"
+	"github.com/pinhole/pinhole/identity/mailer"
+	"github.com/pinhole/pinhole/identity/password"
+	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/devstack"
+	"github.com/pinhole/pinhole/internal/testenv"
+)
+
+// fakeClock is the user pool's clock in tests: code expiry, token lifetimes
+// and the refresh grace window are tested by moving it, never by sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// apiEnv is the whole user pool behind a real HTTP server: a real database
+// (SQLite file or PostgreSQL), real SMTP delivery into Mailpit, the real
+// router. Only the clock is fake.
+type apiEnv struct {
+	t     *testing.T
+	URL   string
+	ids   *identity.Service
+	store *gormstore.Store
+	mail  *devstack.Mailpit
+	clock *fakeClock
+}
+
+// dialects are the databases every user-pool test runs against.
+var dialects = []struct {
+	name string
+	url  func(t *testing.T) string
+}{
+	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "pinhole.db") }},
+	{"postgres", func(t *testing.T) string { return testenv.PostgresURL(t) }},
+}
+
+// testParams make hashing cheap in tests; the real parameters are covered by
+// identity/password's own tests and benchmarks.
+var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func newAPIEnv(t *testing.T, dbURL string, tweak ...func(*identity.Config)) *apiEnv {
+	t.Helper()
+	ctx := context.Background()
+	db, err := database.Open(ctx, dbURL, database.Options{})
+	if err != nil {
+		t.Fatalf("open database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := gormstore.Migrate(ctx, db); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	mp := testenv.Mailpit(t)
+	cfg, err := LoadConfig(env(map[string]string{EnvSMTPURL: mp.SMTPURL}))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	smtp, err := mailer.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+	if err != nil {
+		t.Fatalf("smtp: %v", err)
+	}
+	clock := &fakeClock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	idCfg := identity.Config{Issuer: cfg.BaseURL.String(), Now: clock.Now, Attributes: cfg.CustomAttributes}
+	for _, f := range tweak {
+		f(&idCfg)
+	}
+	store := gormstore.New(db)
+	ids, err := identity.New(ctx, idCfg, store, smtp, password.NewHasher(testParams, 4, 512), nil)
+	if err != nil {
+		t.Fatalf("identity.New: %v", err)
+	}
+	srv := httptest.NewServer(NewServer(Deps{Config: cfg, DB: db, Identity: ids}))
+	t.Cleanup(srv.Close)
+	return &apiEnv{t: t, URL: srv.URL, ids: ids, store: store, mail: mp, clock: clock}
+}
+
+// response is an HTTP answer with its JSON body decoded loosely.
+type response struct {
+	Status int
+	Header http.Header
+	Raw    string
+	JSON   map[string]any
+}
+
+// str returns a string field of the JSON body.
+func (r response) str(key string) string {
+	s, _ := r.JSON[key].(string)
+	return s
+}
+
+func (e *apiEnv) do(method, path string, body any, bearer string) response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			e.t.Fatalf("marshal: %v", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.t.Fatalf("request: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.JSON)
+	return r
+}
+
+func (e *apiEnv) post(path string, body any) response {
+	e.t.Helper()
+	return e.do("POST", path, body, "")
+}
+
+// want fails the test unless r has the status (and error code, if given).
+func want(t *testing.T, r response, status int, code string) {
+	t.Helper()
+	if r.Status != status || (code != "" && r.str("error") != code) {
+		t.Fatalf("got %d %s, want %d %s", r.Status, r.Raw, status, code)
+	}
+}
+
+var (
+	codePattern        = regexp.MustCompile(`\b(\d{6})\b`)
+	confirmLinkPattern = regexp.MustCompile(`https?://[^\s"<>]+/auth/confirm\?token=[A-Za-z0-9_-]+`)
+)
+
+// mailTo waits for the newest message to `to` other than those in skip and
+// returns its plain text.
+func (e *apiEnv) mailTo(to string, skip ...string) (id, text string) {
+	e.t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		msg := testenv.WaitForMessage(e.t, e.mail, to, 10*time.Second)
+		if !contains(skip, msg.ID) {
+			body, err := e.mail.Text(ctx, msg.ID)
+			if err != nil {
+				e.t.Fatalf("read mail: %v", err)
+			}
+			return msg.ID, body
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.t.Fatalf("no new message to %s", to)
+	return "", ""
+}
+
+// codeFrom extracts the 6-digit code from an email body.
+func codeFrom(t *testing.T, text string) string {
+	t.Helper()
+	m := codePattern.FindStringSubmatch(text)
+	if m == nil {
+		t.Fatalf("no 6-digit code in mail:\n%s", text)
+	}
+	return m[1]
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+const testPassword = "correct horse battery staple"
+
+// signUpConfirmed registers and confirms a user and signs them in.
+func (e *apiEnv) signUpConfirmed(email string) response {
+	e.t.Helper()
+	want(e.t, e.post("/api/auth/signup", map[string]any{"email": email, "password": testPassword}), http.StatusCreated, "")
+	_, text := e.mailTo(email)
+	want(e.t, e.post("/api/auth/confirm", map[string]any{"email": email, "code": codeFrom(e.t, text)}), http.StatusOK, "")
+	r := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
+	want(e.t, r, http.StatusOK, "")
+	return r
+}
+
+var emailSeq atomic.Int64
+
+// uniqueEmail keeps tests that share a mailbox apart.
+func uniqueEmail(local string) string {
+	return fmt.Sprintf("%s%d@example.com", local, emailSeq.Add(1))
+}

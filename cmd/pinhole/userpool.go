@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+
+	"github.com/pinhole/pinhole/app"
+	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/identity/gormstore"
+	"github.com/pinhole/pinhole/identity/mailer"
+	"github.com/pinhole/pinhole/identity/password"
+	"github.com/pinhole/pinhole/internal/database"
+)
+
+// newUserPool assembles the user pool from the configuration: its schema,
+// its store, how it sends mail and how it hashes passwords.
+func newUserPool(ctx context.Context, cfg app.Config, db *database.DB, log *slog.Logger) (*identity.Service, error) {
+	if err := gormstore.Migrate(ctx, db); err != nil {
+		return nil, fmt.Errorf("user pool schema: %w", err)
+	}
+	var mail identity.Mailer
+	if cfg.SMTPURL != nil {
+		smtp, err := mailer.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", app.EnvSMTPURL, err)
+		}
+		mail = smtp
+	} else {
+		log.Warn("SMTP_URL is not set: emails (with their codes) are written to this log; set SMTP_URL for real delivery")
+		mail = mailer.NewLog(log, cfg.MailFrom)
+	}
+	policy := password.DefaultPolicy()
+	policy.MinLength = cfg.PasswordMinLength
+	// The cap (0 = one hash per core) bounds memory under a sign-in flood:
+	// excess requests wait briefly in a short queue, then get 429.
+	cores := runtime.GOMAXPROCS(0)
+	hasher := password.NewHasher(password.DefaultParams, cores, 4*cores)
+	ids, err := identity.New(ctx, identity.Config{
+		Issuer:     cfg.BaseURL.String(),
+		AccessTTL:  cfg.TokenTTL,
+		IDTTL:      cfg.TokenTTL,
+		RefreshTTL: cfg.RefreshTTL,
+		Policy:     &policy,
+		Attributes: cfg.CustomAttributes,
+	}, gormstore.New(db), mail, hasher, log)
+	if err != nil {
+		return nil, fmt.Errorf("user pool: %w", err)
+	}
+	return ids, nil
+}
