@@ -297,3 +297,96 @@ func TestSignInBackoff(t *testing.T) {
 	e.clock.Advance(2 * time.Second)
 	want(t, e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword}), http.StatusOK, "")
 }
+
+// TestSignOutVariants: sign-out by refresh token (an expired access token is
+// no obstacle), and global sign-out ending every device's session.
+func TestSignOutVariants(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, dialects[0].url(t))
+	email := uniqueEmail("leaver")
+	a := e.signUpConfirmed(email)
+	b := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
+	c := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
+
+	want(t, e.post("/api/auth/signout", map[string]any{"refresh_token": a.str("refresh_token")}), http.StatusNoContent, "")
+	want(t, e.do("GET", "/api/me", nil, a.str("access_token")), http.StatusUnauthorized, "invalid_token")
+	want(t, e.do("GET", "/api/me", nil, b.str("access_token")), http.StatusOK, "")
+	// Signing out an unknown token is not an error: the wanted state holds.
+	want(t, e.post("/api/auth/signout", map[string]any{"refresh_token": a.str("refresh_token")}), http.StatusNoContent, "")
+	want(t, e.post("/api/auth/signout", nil), http.StatusUnauthorized, "invalid_token")
+
+	sessions := e.do("GET", "/api/me/sessions", nil, b.str("access_token"))
+	want(t, sessions, http.StatusOK, "")
+	if list, _ := sessions.JSON["sessions"].([]any); len(list) != 2 {
+		t.Fatalf("sessions = %s, want 2 active", sessions.Raw)
+	}
+	want(t, e.do("POST", "/api/auth/signout/global", nil, b.str("access_token")), http.StatusNoContent, "")
+	for _, r := range []response{b, c} {
+		want(t, e.do("GET", "/api/me", nil, r.str("access_token")), http.StatusUnauthorized, "invalid_token")
+		want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": r.str("refresh_token")}), http.StatusUnauthorized, "invalid_refresh_token")
+	}
+}
+
+// TestActivityAndSessionRevocation: users see their own events and can end
+// one device's session, but not another user's.
+func TestActivityAndSessionRevocation(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, dialects[0].url(t))
+	email := uniqueEmail("watcher")
+	mine := e.signUpConfirmed(email)
+	other := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
+	stranger := e.signUpConfirmed(uniqueEmail("stranger"))
+	want(t, e.post("/api/auth/signin", map[string]any{"email": email, "password": "definitely wrong now"}), http.StatusUnauthorized, "")
+
+	act := e.do("GET", "/api/me/activity", nil, mine.str("access_token"))
+	want(t, act, http.StatusOK, "")
+	for _, kind := range []string{`"kind":"sign_up"`, `"kind":"confirm_sign_up"`, `"kind":"sign_in","outcome":"success"`, `"kind":"sign_in","outcome":"failure"`} {
+		if !strings.Contains(act.Raw, kind) {
+			t.Errorf("activity lacks %s: %s", kind, act.Raw)
+		}
+	}
+
+	sessions := e.do("GET", "/api/me/sessions", nil, mine.str("access_token"))
+	var otherID string
+	for _, s := range sessions.JSON["sessions"].([]any) {
+		m := s.(map[string]any)
+		if m["current"] == false {
+			otherID = m["id"].(string)
+		}
+	}
+	if otherID == "" {
+		t.Fatalf("no second session in %s", sessions.Raw)
+	}
+	want(t, e.do("DELETE", "/api/me/sessions/"+otherID, nil, stranger.str("access_token")), http.StatusNotFound, "session_not_found")
+	want(t, e.do("GET", "/api/me", nil, other.str("access_token")), http.StatusOK, "")
+	want(t, e.do("DELETE", "/api/me/sessions/"+otherID, nil, mine.str("access_token")), http.StatusNoContent, "")
+	want(t, e.do("GET", "/api/me", nil, other.str("access_token")), http.StatusUnauthorized, "invalid_token")
+	want(t, e.do("GET", "/api/me", nil, mine.str("access_token")), http.StatusOK, "")
+}
+
+// TestGroupsTravelInTokens: an administrator's group change shows up in the
+// user's next tokens and profile.
+func TestGroupsTravelInTokens(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, dialects[0].url(t))
+	email := uniqueEmail("member")
+	e.signUpConfirmed(email)
+	if err := e.ids.AddToGroup(t.Context(), strings.ToUpper(email), "editors"); err != nil {
+		t.Fatalf("AddToGroup: %v", err)
+	}
+	if err := e.ids.AddToGroup(t.Context(), email, "bad group!"); err == nil {
+		t.Error("a group name with spaces was accepted")
+	}
+	r := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
+	want(t, r, http.StatusOK, "")
+	for _, tok := range []string{r.str("access_token"), r.str("id_token")} {
+		claims := decodeClaims(t, tok)
+		if groups, _ := claims["groups"].([]any); len(groups) != 1 || groups[0] != "editors" {
+			t.Errorf("groups claim = %v, want [editors]", claims["groups"])
+		}
+	}
+	me := e.do("GET", "/api/me", nil, r.str("access_token"))
+	if !strings.Contains(me.Raw, `"groups":["editors"]`) {
+		t.Errorf("/api/me = %s, want groups [editors]", me.Raw)
+	}
+}

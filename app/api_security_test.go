@@ -255,3 +255,14 @@ func TestInputHygiene(t *testing.T) {
 		want(t, r, http.StatusBadRequest, code)
 	}
 }
+
+// decodeClaims reads a JWT's payload without verifying it (the test already
+// trusts where the token came from).
+func decodeClaims(t *testing.T, tok string) jwt.MapClaims {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	if err != nil {
+		t.Fatalf("parse token: %v", err)
+	}
+	return parsed.Claims.(jwt.MapClaims)
+}

@@ -100,10 +100,29 @@ func (s *server) handleRefresh(c echo.Context) error {
 	return c.JSON(http.StatusOK, tokens)
 }
 
-// handleSignOut ends the caller's session. The session comes from the
-// access token; a body is optional.
+// handleSignOut ends the caller's session, named by the access token (Bearer
+// or cookie) or, for a client whose access token already expired, by a
+// refresh token in the body, as OAuth token revocation (RFC 7009) allows.
 func (s *server) handleSignOut(c echo.Context) error {
-	if err := s.ids.SignOut(c.Request().Context(), principal(c), requestMeta(c)); err != nil {
+	ctx := c.Request().Context()
+	if c.Request().ContentLength != 0 {
+		var p refreshParams
+		if err := decodeJSON(c, &p); err != nil {
+			return err
+		}
+		if p.RefreshToken != "" {
+			if err := s.ids.SignOutRefreshToken(ctx, p.RefreshToken, requestMeta(c)); err != nil {
+				return err
+			}
+			s.clearSessionCookies(c)
+			return c.NoContent(http.StatusNoContent)
+		}
+	}
+	p, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	if err := s.ids.SignOut(ctx, p, requestMeta(c)); err != nil {
 		return err
 	}
 	s.clearSessionCookies(c)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -80,7 +81,14 @@ func newAPIEnv(t *testing.T, dbURL string, tweak ...func(*identity.Config)) *api
 		t.Fatalf("migrate: %v", err)
 	}
 	mp := testenv.Mailpit(t)
-	cfg, err := LoadConfig(env(map[string]string{EnvSMTPURL: mp.SMTPURL}))
+	// Listen first, so the issuer (and every link and jwks_uri) is the URL
+	// the test server really answers on.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg, err := LoadConfig(env(map[string]string{EnvSMTPURL: mp.SMTPURL, EnvBaseURL: base}))
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -98,7 +106,10 @@ func newAPIEnv(t *testing.T, dbURL string, tweak ...func(*identity.Config)) *api
 	if err != nil {
 		t.Fatalf("identity.New: %v", err)
 	}
-	srv := httptest.NewServer(NewServer(Deps{Config: cfg, DB: db, Identity: ids}))
+	srv := httptest.NewUnstartedServer(NewServer(Deps{Config: cfg, DB: db, Identity: ids}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &apiEnv{t: t, URL: srv.URL, ids: ids, store: store, mail: mp, clock: clock}
 }

@@ -185,15 +185,18 @@ func formFailure(c echo.Context, err error, inputs map[string]string) (views.For
 	}
 	var verr *identity.ValidationError
 	if errors.As(err, &verr) {
-		// The field messages say it all; the top only points at them.
-		st.Message = strings.Join(unplaced, " ")
-		if placed := len(st.Errors); placed > 0 {
-			summary := "Please fix the problem marked below."
-			if placed > 1 {
-				summary = "Please fix the " + strconv.Itoa(placed) + " problems marked below."
-			}
-			st.Message = strings.TrimSpace(summary + " " + st.Message)
+		// The field messages say it all; the top only points at them, and
+		// carries the problems that have no input here.
+		summary := ""
+		switch placed := len(st.Errors); {
+		case placed == 1:
+			summary = "Please fix the problem marked below."
+		case placed > 1:
+			summary = "Please fix the " + strconv.Itoa(placed) + " problems marked below."
+		case len(unplaced) == 0:
+			summary = pub.Message
 		}
+		st.Message = strings.TrimSpace(summary + " " + strings.Join(unplaced, " "))
 	}
 	if pub.Status == http.StatusTooManyRequests {
 		wait := max(pub.retryAfter, time.Second)

@@ -108,9 +108,9 @@ func (s *server) handleProfileForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, "/account", noticeProfileSaved)
 	}
-	st, status, err := formFailure(c, err, map[string]string{"phone_number": "phone_number", displayNameAttr: "display_name"})
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, map[string]string{"phone_number": "phone_number", displayNameAttr: "display_name"})
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderAccount(c, status, func(page *views.AccountPage) {
 		page.Profile = views.ProfileForm{FormState: st, Phone: phone, DisplayName: displayName}
@@ -140,9 +140,9 @@ func (s *server) handleChangeEmailForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, "/account", noticeEmailCodeSent)
 	}
-	st, status, err := formFailure(c, err, map[string]string{"email": "email"})
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, map[string]string{"email": "email"})
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderAccount(c, status, func(page *views.AccountPage) {
 		page.ChangeEmail = views.EmailForm{FormState: st, NewEmail: email}
@@ -156,9 +156,9 @@ func (s *server) handleConfirmEmailForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, "/account", noticeEmailChanged)
 	}
-	st, status, err := formFailure(c, err, map[string]string{"code": "code"})
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, map[string]string{"code": "code"})
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderAccount(c, status, func(page *views.AccountPage) { page.ConfirmEmail = st })
 }
@@ -180,9 +180,9 @@ func (s *server) handleChangePasswordForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, "/account", noticePasswordChanged)
 	}
-	st, status, err := formFailure(c, err, passwordInputs)
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, passwordInputs)
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderAccount(c, status, func(page *views.AccountPage) { page.ChangePassword.FormState = st })
 }
@@ -198,9 +198,9 @@ func (s *server) handleRevokeSessionForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, "/account", noticeSessionRevoked)
 	}
-	st, status, err := formFailure(c, err, nil)
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, nil)
+	if unhandled != nil {
+		return unhandled
 	}
 	if status == http.StatusNotFound {
 		st.Message = "That session has already ended."

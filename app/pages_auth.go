@@ -129,9 +129,9 @@ func (s *server) handleSignUpForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, withQuery("/confirm", "email", identity.NormalizeEmail(params.Email)), noticeSignedUp)
 	}
-	st, status, err := formFailure(c, err, signUpInputs)
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, signUpInputs)
+	if unhandled != nil {
+		return unhandled
 	}
 	page := s.signUpPage(c)
 	page.Email, page.Phone, page.DisplayName = params.Email, params.PhoneNumber, displayName
@@ -161,9 +161,9 @@ func (s *server) handleConfirmForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, withQuery("/signin", "email", identity.NormalizeEmail(email)), noticeConfirmed)
 	}
-	st, status, err := formFailure(c, err, map[string]string{"email": "email", "code": "code"})
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, map[string]string{"email": "email", "code": "code"})
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderConfirm(c, status, views.ConfirmPage{Email: email, Errors: st.Errors, Message: st.Message})
 }
@@ -176,9 +176,9 @@ func (s *server) handleResendForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, withQuery("/confirm", "email", identity.NormalizeEmail(email)), noticeCodeResent)
 	}
-	st, status, err := formFailure(c, err, map[string]string{"email": "email"})
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, map[string]string{"email": "email"})
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderConfirm(c, status, views.ConfirmPage{Email: email, ResendErrors: st.Errors, ResendMessage: st.Message})
 }
@@ -195,9 +195,9 @@ func (s *server) handleConfirmLink(c echo.Context) error {
 	if err == nil {
 		return render(c, http.StatusOK, views.ConfirmLink(nav, views.ConfirmLinkPage{Confirmed: true}))
 	}
-	st, status, err := formFailure(c, err, nil)
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, nil)
+	if unhandled != nil {
+		return unhandled
 	}
 	page := views.ConfirmLinkPage{Message: st.Message}
 	if status == http.StatusBadRequest {
@@ -284,9 +284,9 @@ func (s *server) handleForgotForm(c echo.Context) error {
 	if err == nil {
 		return s.redirectWithNotice(c, withQuery("/reset", "email", identity.NormalizeEmail(email)), noticeResetSent)
 	}
-	st, status, err := formFailure(c, err, map[string]string{"email": "email"})
-	if err != nil {
-		return err
+	st, status, unhandled := formFailure(c, err, map[string]string{"email": "email"})
+	if unhandled != nil {
+		return unhandled
 	}
 	return s.renderForgot(c, status, views.ForgotPage{Email: email, Errors: st.Errors, Message: st.Message})
 }

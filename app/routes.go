@@ -29,7 +29,7 @@ func (s *server) routes(e *echo.Echo) {
 	auth.POST("/confirm/resend", s.handleResend)
 	auth.POST("/signin", s.handleSignIn)
 	auth.POST("/refresh", s.handleRefresh)
-	auth.POST("/signout", s.handleSignOut, s.requireAuth)
+	auth.POST("/signout", s.handleSignOut)
 	auth.POST("/signout/global", s.handleGlobalSignOut, s.requireAuth)
 	auth.POST("/password/forgot", s.handleForgot)
 	auth.POST("/password/reset", s.handleReset)

@@ -26,15 +26,12 @@ const (
 // when asked), then serves. Everything it started is stopped when ctx ends.
 func dev(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	env := map[string]string{}
+	withDefaults := withDevMinIOCredentials(getenv)
 	lookup := func(name string) string {
 		if v, ok := env[name]; ok {
 			return v
 		}
-		return getenv(name)
-	}
-	if getenv(app.EnvMinIOAccessKey) == "" && getenv(app.EnvMinIOSecretKey) == "" {
-		env[app.EnvMinIOAccessKey] = devMinIOUser
-		env[app.EnvMinIOSecretKey] = devMinIOPassword
+		return withDefaults(name)
 	}
 	// Validate before a first run spends ten minutes building MinIO.
 	cfg, err := app.LoadConfig(lookup)
@@ -104,6 +101,23 @@ func startDevMinIO(ctx context.Context, cfg app.Config, binDir string, stdout io
 		return nil, fmt.Errorf("start minio on port %s (is another MinIO running? set MINIO_ENDPOINT to use it): %w", port, err)
 	}
 	return mc, nil
+}
+
+// withDevMinIOCredentials supplies the development MinIO identity when the
+// environment names none.
+func withDevMinIOCredentials(getenv func(string) string) func(string) string {
+	if getenv(app.EnvMinIOAccessKey) != "" || getenv(app.EnvMinIOSecretKey) != "" {
+		return getenv
+	}
+	return func(name string) string {
+		switch name {
+		case app.EnvMinIOAccessKey:
+			return devMinIOUser
+		case app.EnvMinIOSecretKey:
+			return devMinIOPassword
+		}
+		return getenv(name)
+	}
 }
 
 func isTrue(v string) bool {

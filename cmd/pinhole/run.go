@@ -14,6 +14,9 @@ commands:
   dev          start local MinIO (and Mailpit with PINHOLE_DEV_MAILPIT=1), then serve
   healthcheck  exit 0 if the server on PINHOLE_ADDR reports ready
   tools        build MinIO and Mailpit from their pinned Go modules into ./bin
+  rotate-keys  make a new token signing key active (old tokens stay valid until they expire)
+  groups add|remove EMAIL GROUP
+               put a user in a group or take them out (groups travel in tokens)
   help         show this text
 
 Configuration is read from the environment only; see README.md or .env.example.
@@ -38,6 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return healthcheck(ctx, getenv)
 	case "tools":
 		return tools(ctx, stdout)
+	case "rotate-keys":
+		return rotateKeys(ctx, getenv, stdout)
+	case "groups":
+		return groups(ctx, args[2:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"github.com/pinhole/pinhole/identity"
 )
@@ -97,11 +98,19 @@ func (r *userRow) user() *identity.User {
 // and at the database's precision in any case.
 func (s *Store) CreateUser(ctx context.Context, u *identity.User) error {
 	row := newUserRow(u)
-	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+	if err := s.quiet(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("gormstore: create user: %w", emailTaken(err))
 	}
 	u.CreatedAt = row.CreatedAt
 	return nil
+}
+
+// quiet is the database without gorm's statement logging, for writes whose
+// failure is an expected answer: a duplicate email is how sign-up learns an
+// address is taken, and it must not fill the log with SQL at error level.
+// The error itself still reaches the caller.
+func (s *Store) quiet(ctx context.Context) *gorm.DB {
+	return s.db.Session(&gorm.Session{Context: ctx, Logger: s.db.Logger.LogMode(logger.Silent)})
 }
 
 // UserByEmail finds a user by normalised email.
@@ -147,7 +156,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *identity.User) error {
 	// default Updates skips false, "" and nil, so a flag could never be
 	// cleared); Omit then protects the immutable ones. The WHERE comes from
 	// the primary key in row.
-	res := s.db.WithContext(ctx).Model(&row).Select("*").Omit("sub", "created_at").Updates(&row)
+	res := s.quiet(ctx).Model(&row).Select("*").Omit("sub", "created_at").Updates(&row)
 	if res.Error != nil {
 		return fmt.Errorf("gormstore: update user: %w", emailTaken(res.Error))
 	}

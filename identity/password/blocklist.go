@@ -65,7 +65,8 @@ var defaultBlocklist = sync.OnceValue(func() *Blocklist {
 })
 
 // DefaultBlocklist returns the embedded blocklist, decompressed once and
-// shared by every caller.
+// shared by every caller. The first call takes about 0.1 s and keeps about
+// 6.7 MB.
 func DefaultBlocklist() *Blocklist {
 	return defaultBlocklist()
 }

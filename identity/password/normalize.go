@@ -7,9 +7,10 @@ import (
 )
 
 // normalize puts a password into Unicode NFKC, the form it is hashed,
-// measured and looked up in (see the package documentation for why). It
-// never shortens a password except by composing characters that are
-// equivalent, and it leaves ASCII untouched.
+// measured and looked up in (see the package documentation for why): an
+// accent typed as a separate combining mark joins its letter, and
+// compatibility variants such as full-width letters and ligatures become
+// their plain equivalents. ASCII is left as it is.
 //
 // The NFKC tables come from golang.org/x/text rather than being written
 // here: Unicode normalisation is exactly the fiddly, data-heavy code that

@@ -51,8 +51,9 @@ type Params struct {
 	KeyLen uint32
 }
 
-// DefaultParams are OWASP's recommended argon2id parameters: 19 MiB of
-// memory, 2 passes, 1 lane, a 16-byte salt and a 32-byte hash.
+// DefaultParams are the OWASP Password Storage Cheat Sheet's recommended
+// minimum for argon2id: 19 MiB of memory, 2 passes, 1 lane, with a 16-byte
+// salt and a 32-byte hash.
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // Validate reports whether p is within the bounds this package hashes and

@@ -40,9 +40,14 @@ type Reason string
 
 // The reasons Policy.Check gives.
 const (
-	ReasonTooShort      Reason = "password_too_short"
-	ReasonTooLong       Reason = "password_too_long"
-	ReasonTooCommon     Reason = "password_too_common"
+	// ReasonTooShort: fewer characters than the policy's minimum.
+	ReasonTooShort Reason = "password_too_short"
+	// ReasonTooLong: more characters than the policy's maximum.
+	ReasonTooLong Reason = "password_too_long"
+	// ReasonTooCommon: on the blocklist of common and breached passwords.
+	ReasonTooCommon Reason = "password_too_common"
+	// ReasonContainsEmail: contains the account's email address or its
+	// local part.
 	ReasonContainsEmail Reason = "password_contains_email"
 )
 
@@ -80,7 +85,7 @@ type Policy struct {
 }
 
 // DefaultPolicy returns Pinhole's policy: 12 to 256 characters and the
-// embedded blocklist (loaded on first use).
+// embedded blocklist (see DefaultBlocklist for its one-off loading cost).
 func DefaultPolicy() Policy {
 	return Policy{MinLength: DefaultMinLength, MaxLength: DefaultMaxLength, Blocklist: DefaultBlocklist()}
 }
