@@ -31,7 +31,7 @@ func principal(c echo.Context) *identity.Principal {
 
 // requestMeta describes the caller for throttling and the audit trail. The
 // IP comes from the connection, not from X-Forwarded-For, unless the operator
-// configures a trusted proxy (Echo's IPExtractor).
+// names trusted proxies (see ipExtractor).
 func requestMeta(c echo.Context) identity.RequestMeta {
 	return identity.RequestMeta{IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }

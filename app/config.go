@@ -51,6 +51,11 @@ type Config struct {
 	// CustomAttributes declares the user pool's custom attributes
 	// (PINHOLE_CUSTOM_ATTRIBUTES), e.g. "display_name:string:mutable".
 	CustomAttributes []identity.AttributeSpec
+	// TrustedProxies are the networks of reverse proxies whose
+	// X-Forwarded-For header names the real client (PINHOLE_TRUSTED_PROXIES).
+	// Empty means the app faces clients directly and trusts no such header,
+	// so nobody can dodge per-IP throttles by sending one.
+	TrustedProxies []*net.IPNet
 }
 
 // SlogLevel converts LogLevel for log/slog.
@@ -90,6 +95,7 @@ const (
 	EnvRefreshTTL     = "PINHOLE_REFRESH_TOKEN_TTL"
 	EnvPasswordMinLen = "PINHOLE_PASSWORD_MIN_LENGTH"
 	EnvCustomAttrs    = "PINHOLE_CUSTOM_ATTRIBUTES"
+	EnvTrustedProxies = "PINHOLE_TRUSTED_PROXIES"
 	EnvDatabaseURL    = "DATABASE_URL"
 	EnvMinIOEndpoint  = "MINIO_ENDPOINT"
 	EnvMinIOPublicURL = "MINIO_PUBLIC_URL"
@@ -213,6 +219,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.CustomAttributes, err = identity.ParseAttributeSpecs(get(EnvCustomAttrs, DefaultCustomAttrs)); err != nil {
 		return cfg, &ConfigError{EnvCustomAttrs, err.Error()}
+	}
+	for _, part := range strings.Split(get(EnvTrustedProxies, ""), ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		_, network, cidrErr := net.ParseCIDR(part)
+		if cidrErr != nil {
+			return cfg, &ConfigError{EnvTrustedProxies, fmt.Sprintf("must be comma-separated CIDRs such as 10.0.0.0/8, got %q", part)}
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, network)
 	}
 	return cfg, nil
 }

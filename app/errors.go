@@ -58,6 +58,7 @@ var errorTable = []struct {
 // httpErrors maps the errors Echo itself raises (routing, body limits, binding).
 var httpErrors = map[int]APIError{
 	http.StatusBadRequest:            {Code: "bad_request", Message: "The request could not be understood."},
+	http.StatusForbidden:             {Code: "forbidden", Message: "This request is not allowed."},
 	http.StatusNotFound:              {Code: "not_found", Message: "There is nothing at this address."},
 	http.StatusMethodNotAllowed:      {Code: "method_not_allowed", Message: "This address does not accept that method."},
 	http.StatusRequestEntityTooLarge: {Code: "request_too_large", Message: "The request body is too large."},

@@ -164,9 +164,9 @@ func (s *server) handleConfirmEmailForm(c echo.Context) error {
 }
 
 // passwordInputs maps the change-password service's field names to the
-// form's inputs: the policy reports the new password as "password".
+// form's inputs.
 var passwordInputs = map[string]string{
-	"current_password": "current_password", "password": "new_password", "new_password": "new_password",
+	"current_password": "current_password", "new_password": "new_password",
 }
 
 // handleChangePasswordForm changes the password. The service signs out every

@@ -311,10 +311,9 @@ func (s *server) handleResetPage(c echo.Context) error {
 	})
 }
 
-// resetInputs maps the reset service's field names to the form's inputs:
-// the policy reports the new password as "password".
+// resetInputs maps the reset service's field names to the form's inputs.
 var resetInputs = map[string]string{
-	"email": "email", "code": "code", "password": "new_password", "new_password": "new_password",
+	"email": "email", "code": "code", "new_password": "new_password",
 }
 
 func (s *server) handleResetForm(c echo.Context) error {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net"
 
 	"github.com/labstack/echo/v4"
 
@@ -35,6 +36,22 @@ type server struct {
 	ids     *identity.Service
 }
 
+// ipExtractor decides where c.RealIP() comes from. By default it is the TCP
+// peer: forwarding headers are trivial to forge, and trusting them would let
+// anyone escape per-IP throttling and write any address into the audit
+// trail. Behind a reverse proxy, name its networks and X-Forwarded-For is
+// read, trusting only hops inside them.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
 // NewServer builds the Echo instance with every route and middleware wired.
 // It does not listen: the caller owns the http.Server and its lifetime.
 func NewServer(deps Deps) *echo.Echo {
@@ -47,6 +64,7 @@ func NewServer(deps Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = ipExtractor(deps.Config.TrustedProxies)
 	s.useMiddleware(e)
 	s.routes(e)
 	return e

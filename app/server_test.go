@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -231,5 +232,37 @@ func TestBodyLimit(t *testing.T) {
 	srv.ServeHTTP(rec, req)
 	if rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(rec.Body.String(), "request_too_large") {
 		t.Errorf("oversized body: %d %q, want 413 request_too_large", rec.Code, rec.Body)
+	}
+}
+
+// TestClientIPCannotBeForged: without trusted proxies, X-Forwarded-For is
+// ignored (else anyone could dodge per-IP throttles); with one, it is read.
+func TestClientIPCannotBeForged(t *testing.T) {
+	t.Parallel()
+	_, proxy, _ := net.ParseCIDR("10.0.0.0/8")
+	tests := []struct {
+		name    string
+		trusted []*net.IPNet
+		remote  string
+		want    string
+	}{
+		{"direct client", nil, "203.0.113.7:5555", "203.0.113.7"},
+		{"behind trusted proxy", []*net.IPNet{proxy}, "10.1.2.3:5555", "198.51.100.9"},
+		{"untrusted hop", []*net.IPNet{proxy}, "203.0.113.7:5555", "203.0.113.7"},
+	}
+	for _, tt := range tests {
+		cfg := mustConfig(t)
+		cfg.TrustedProxies = tt.trusted
+		srv := NewServer(Deps{Config: cfg})
+		var got string
+		srv.GET("/ip", func(c echo.Context) error { got = c.RealIP(); return nil })
+		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+		req.RemoteAddr = tt.remote
+		req.Header.Set("X-Forwarded-For", "198.51.100.9")
+		req.Header.Set("X-Real-IP", "198.51.100.9")
+		srv.ServeHTTP(httptest.NewRecorder(), req)
+		if got != tt.want {
+			t.Errorf("%s: RealIP = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -99,7 +99,7 @@ func (s *Service) ResetPassword(ctx context.Context, p ResetParams, meta Request
 	if err != nil {
 		return fmt.Errorf("identity: reset password: %w", err)
 	}
-	if err := s.checkPassword(p.NewPassword, u.Email); err != nil {
+	if err := s.checkPassword("new_password", p.NewPassword, u.Email); err != nil {
 		return err
 	}
 	hash, err := s.hasher.Hash(ctx, p.NewPassword)
@@ -154,7 +154,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, params Chang
 	if params.CurrentPassword == "" {
 		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"current_password": "Enter your current password."}}
 	}
-	if err := s.checkPassword(params.NewPassword, u.Email); err != nil {
+	if err := s.checkPassword("new_password", params.NewPassword, u.Email); err != nil {
 		return err
 	}
 	// Re-authentication is a password guess like any other: same throttle.

@@ -29,9 +29,7 @@ func (s *Service) validateSignUp(p *SignUpParams) error {
 	if !validEmail(p.Email) {
 		probs.add("email", "Enter a valid email address, like name@example.com.")
 	}
-	if err := s.checkPassword(p.Password, p.Email); err != nil {
-		return err
-	}
+	pwErr := s.checkPassword("password", p.Password, p.Email)
 	if p.PhoneNumber != "" && !validPhone(p.PhoneNumber) {
 		probs.add("phone_number", "Enter the phone number in international format, like +14155550123.")
 	}
@@ -40,15 +38,25 @@ func (s *Service) validateSignUp(p *SignUpParams) error {
 			probs.add(name, msg)
 		}
 	}
+	var ve *ValidationError
+	if errors.As(pwErr, &ve) {
+		if len(probs) == 0 {
+			return ve // the specific reason, e.g. password_too_common
+		}
+		probs.add("password", ve.Fields["password"])
+	} else if pwErr != nil {
+		return pwErr
+	}
 	return probs.err()
 }
 
-// checkPassword applies the password policy and explains a refusal.
-func (s *Service) checkPassword(pw, email string) error {
+// checkPassword applies the password policy and explains a refusal, under
+// the request's name for the field ("password" or "new_password").
+func (s *Service) checkPassword(field, pw, email string) error {
 	err := s.cfg.Policy.Check(pw, email)
 	var pe *password.PolicyError
 	if errors.As(err, &pe) {
-		return &ValidationError{Code: string(pe.Reason), Fields: map[string]string{"password": pe.Message}}
+		return &ValidationError{Code: string(pe.Reason), Fields: map[string]string{field: pe.Message}}
 	}
 	return err
 }

@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/identity/password"
+)
+
+// The user pool's speed, measured against its own physical limit in the
+// same run: sign-in is mostly one argon2id verification, so its throughput
+// is compared with hashing alone (BenchmarkArgon2idBound), same parameters,
+// same worker count. Run with:
+//
+//	go test -run '^$' -bench 'SignIn|Argon2id|Refresh' ./app
+
+// benchLimits lets a benchmark hammer one account without being throttled.
+func benchLimits(c *identity.Config) {
+	l := identity.DefaultLimits()
+	l.SignInPerIP.Max = 0 // off
+	l.SignInBackoffAfter = 0
+	c.Limits = &l
+}
+
+// BenchmarkArgon2idBound is the ceiling for sign-in throughput: verifying a
+// password with the production parameters on every core, nothing else.
+func BenchmarkArgon2idBound(b *testing.B) {
+	h := password.NewHasher(password.DefaultParams, 0, 1024)
+	ctx := context.Background()
+	encoded, err := h.Hash(ctx, testPassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(1) // RunParallel uses GOMAXPROCS goroutines: one per core, like the cap
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := h.Verify(ctx, encoded, testPassword); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	reportRate(b, "verifies/s")
+}
+
+// BenchmarkSignIn measures whole sign-ins through the service: throttle
+// bookkeeping, lookup, argon2id, session and token issue. wrong_password and
+// unknown_user should cost the same (enumeration safety).
+func BenchmarkSignIn(b *testing.B) {
+	e := newAPIEnv(b, dialects[0].url(b), benchLimits)
+	email := uniqueEmail("bench")
+	e.signUpConfirmed(email)
+	ctx := context.Background()
+	meta := identity.RequestMeta{IP: "127.0.0.1"}
+
+	cases := []struct {
+		name     string
+		email    func() string
+		password string
+		wantErr  error
+	}{
+		{"success", func() string { return email }, testPassword, nil},
+		// A fresh unknown address each time, so the per-account cap never
+		// trips; a real attacker spraying addresses looks like this too.
+		{"unknown_user", func() string { return uniqueEmail("ghost") }, "not the password", identity.ErrInvalidCredentials},
+		{"wrong_password", func() string { return email }, "not the password", identity.ErrInvalidCredentials},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var failures atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if c.name == "wrong_password" && failures.Add(1)%90 == 0 {
+						// Stay under the 100-failure account cap: a success resets it.
+						_, _ = e.ids.SignIn(ctx, email, testPassword, meta)
+					}
+					_, err := e.ids.SignIn(ctx, c.email(), c.password, meta)
+					if err != c.wantErr {
+						b.Errorf("SignIn = %v, want %v", err, c.wantErr)
+						return
+					}
+				}
+			})
+			reportRate(b, "signins/s")
+		})
+	}
+}
+
+// BenchmarkRefresh measures refresh-token rotation on each database: one
+// transaction (lock, insert successor, mark rotated, touch session) and two
+// signatures.
+func BenchmarkRefresh(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.name, func(b *testing.B) {
+			e := newAPIEnv(b, d.url(b), benchLimits)
+			email := uniqueEmail("refresher")
+			e.signUpConfirmed(email)
+			ctx := context.Background()
+			workers := runtime.GOMAXPROCS(0) * 4
+			tokens := make(chan string, workers)
+			for range workers {
+				res, err := e.ids.SignIn(ctx, email, testPassword, identity.RequestMeta{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				tokens <- res.Tokens.RefreshToken
+			}
+			b.SetParallelism(4)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				refresh := <-tokens
+				for pb.Next() {
+					set, err := e.ids.Refresh(ctx, refresh, identity.RequestMeta{})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					refresh = set.RefreshToken
+				}
+			})
+			reportRate(b, "refreshes/s")
+		})
+	}
+}
+
+// BenchmarkAuthenticate is the per-request cost of an authenticated call:
+// verify the JWT and check its session is active.
+func BenchmarkAuthenticate(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d.name, func(b *testing.B) {
+			e := newAPIEnv(b, d.url(b), benchLimits)
+			access := e.signUpConfirmed(uniqueEmail("reader")).str("access_token")
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.ids.Authenticate(ctx, access); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// reportRate adds operations per second, the unit the targets use.
+func reportRate(b *testing.B, unit string) {
+	if s := b.Elapsed().Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, unit)
+	}
+}
