@@ -73,6 +73,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, meta RequestMeta
 	if u == nil {
 		// Same work as a wrong password, so timing does not reveal the miss.
 		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			s.releaseSignIn(ctx, email)
 			return nil, fmt.Errorf("identity: verify password: %w", err)
 		}
 		s.signInFailed(ctx, email, attempt, "", "unknown_user", meta)
@@ -80,6 +81,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, meta RequestMeta
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil {
+		s.releaseSignIn(ctx, email)
 		return nil, fmt.Errorf("identity: verify password: %w", err)
 	}
 	if !ok {
@@ -107,6 +109,15 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, meta RequestMeta
 	}
 	s.audit(ctx, Event{Sub: u.Sub, Kind: EventSignIn, Outcome: OutcomeSuccess, SessionID: sess.ID}, meta)
 	return &SignInResult{Tokens: tokens, SessionID: sess.ID}, nil
+}
+
+// releaseSignIn gives back a reserved attempt whose password was never
+// checked (the hasher was at capacity): a busy server must not push a real
+// user towards backoff or the failure cap.
+func (s *Service) releaseSignIn(ctx context.Context, email string) {
+	if err := s.store.ReleaseAttempt(ctx, keySignInAccount+email); err != nil {
+		s.log.ErrorContext(ctx, "sign-in attempt not released", "err", err)
+	}
 }
 
 // signInFailed settles a failed attempt. beginSignIn already counted it as a

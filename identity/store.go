@@ -196,6 +196,10 @@ type Store interface {
 	BeginAttempt(ctx context.Context, key string, now time.Time, maxFailures int) (a Attempts, allowed bool, err error)
 	// LockAttempts sets when the next attempt under key is allowed.
 	LockAttempts(ctx context.Context, key string, until time.Time) error
+	// ReleaseAttempt gives back an attempt reserved by BeginAttempt that
+	// never ran (the server was too busy to check the password), so load
+	// does not count against the account.
+	ReleaseAttempt(ctx context.Context, key string) error
 	// ClearAttempts forgets key's failures (after a success).
 	ClearAttempts(ctx context.Context, key string) error
 

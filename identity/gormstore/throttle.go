@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/pinhole/pinhole/identity"
@@ -156,6 +157,18 @@ func (s *Store) LockAttempts(ctx context.Context, key string, until time.Time) e
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("gormstore: lock attempts: %w", err)
+	}
+	return nil
+}
+
+// ReleaseAttempt gives back one attempt reserved by BeginAttempt that never
+// ran. The count never goes below zero.
+func (s *Store) ReleaseAttempt(ctx context.Context, key string) error {
+	err := s.db.WithContext(ctx).Model(&throttleAttemptRow{}).
+		Where("key = ? AND failures > 0", key).
+		Update("failures", gorm.Expr("failures - 1")).Error
+	if err != nil {
+		return fmt.Errorf("gormstore: release attempt: %w", err)
 	}
 	return nil
 }

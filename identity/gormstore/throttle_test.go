@@ -211,3 +211,29 @@ func TestThrottleRejectsNonsense(t *testing.T) {
 func sameAttempts(a, b identity.Attempts) bool {
 	return a.Failures == b.Failures && a.LockedUntil.Equal(b.LockedUntil)
 }
+
+// TestReleaseAttempt: a released reservation no longer counts, and the count
+// never goes below zero.
+func TestReleaseAttempt(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, _ *database.DB, st *gormstore.Store) {
+		ctx := testContext(t)
+		for i := 0; i < 3; i++ {
+			if _, ok, err := st.BeginAttempt(ctx, "k", t0, 100); err != nil || !ok {
+				t.Fatalf("BeginAttempt = %v, %v", ok, err)
+			}
+		}
+		for i := 0; i < 5; i++ {
+			if err := st.ReleaseAttempt(ctx, "k"); err != nil {
+				t.Fatalf("ReleaseAttempt: %v", err)
+			}
+		}
+		a, _, err := st.BeginAttempt(ctx, "k", t0, 100)
+		if err != nil || a.Failures != 1 {
+			t.Errorf("after 3 reserved, 5 released, 1 reserved: failures = %d, %v; want 1", a.Failures, err)
+		}
+		if err := st.ReleaseAttempt(ctx, "never-seen"); err != nil {
+			t.Errorf("ReleaseAttempt of an unknown key = %v, want nil", err)
+		}
+	})
+}
