@@ -146,9 +146,10 @@ func NewBroker(cfg BrokerConfig) (*Broker, error) {
 // canonical UUID fails with ErrInvalidSubject before STS or the cache see it.
 //
 // Credentials are cached under cacheKey (pass the session id) and returned
-// again until about 80% of their lifetime has passed, so a session costs at
-// most one STS call per 0.8 × Duration. Concurrent vends for the same key
-// and sub share one STS call. If MinIO does not answer, answers 5xx, or
+// again until about 80% of their lifetime has passed, so a session costs
+// one STS call per 0.8 × Duration (more only after Forget, or when a full
+// cache evicted it). Concurrent vends for the same key and sub share one
+// STS call. If MinIO does not answer, answers 5xx, or
 // takes longer than the configured timeout, the error wraps ErrUnavailable.
 func (b *Broker) Vend(ctx context.Context, sub, cacheKey string) (Credentials, error) {
 	prefix, err := UserPrefix(sub)
@@ -275,6 +276,7 @@ type statusRecorder struct {
 	code int
 }
 
+// RoundTrip implements http.RoundTripper.
 func (r *statusRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.next.RoundTrip(req)
 	if resp != nil {

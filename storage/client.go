@@ -60,6 +60,10 @@ func New(cfg Config) (*Client, error) {
 		Creds:  creds,
 		Secure: cfg.Endpoint.Scheme == "https",
 		Region: cfg.Region,
+		// minio-go retries ten times by default; when MinIO is down that
+		// turns every call into a multi-second wait. A few retries ride out
+		// a blip, and an outage becomes a prompt 503.
+		MaxRetries: 3,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: new minio client: %w", err)

@@ -3,8 +3,11 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"sync"
 	"testing"
@@ -170,6 +173,32 @@ func listKeys(ctx context.Context, c *minio.Client, bucket, prefix string) ([]st
 		keys = append(keys, obj.Key)
 	}
 	return keys, nil
+}
+
+// httpGet fetches rawURL with plain net/http, as a browser would, and
+// returns the body, or the S3 error document as a minio.ErrorResponse.
+func httpGet(ctx context.Context, rawURL string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode == http.StatusOK {
+		return string(body), nil
+	}
+	errResp := minio.ErrorResponse{StatusCode: resp.StatusCode}
+	if err := xml.Unmarshal(body, &errResp); err != nil {
+		return "", fmt.Errorf("GET %s: %s: %s", rawURL, resp.Status, body)
+	}
+	return "", errResp
 }
 
 // errCode is the S3 error code of err, "" for nil, or a marker for errors
