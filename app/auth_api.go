@@ -125,12 +125,13 @@ func (s *server) handleSignOut(c echo.Context) error {
 	if err := s.ids.SignOut(ctx, p, requestMeta(c)); err != nil {
 		return err
 	}
+	s.forgetCredentials(p.SessionID)
 	s.clearSessionCookies(c)
 	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *server) handleGlobalSignOut(c echo.Context) error {
-	if err := s.ids.GlobalSignOut(c.Request().Context(), principal(c), requestMeta(c)); err != nil {
+	if err := s.signOutEverywhere(c); err != nil {
 		return err
 	}
 	s.clearSessionCookies(c)

@@ -44,6 +44,15 @@ var errorTable = []struct {
 	public APIError
 }{
 	{storage.ErrUnavailable, APIError{Status: http.StatusServiceUnavailable, Code: "storage_unavailable", Message: "Photo storage is unavailable right now. Please try again shortly."}},
+	// Photos. A *storage.PhotoError also names the field at fault; see publicError.
+	{storage.ErrInvalidPhoto, APIError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "The photo's details are not valid."}},
+	{storage.ErrInvalidKey, APIError{Status: http.StatusBadRequest, Code: "invalid_key", Message: "A photo must be stored at users/<your id>/photos/<photo id>.<ext>, its thumbnail at users/<your id>/thumbs/<photo id>.jpg."}},
+	{storage.ErrObjectMissing, APIError{Status: http.StatusBadRequest, Code: "object_missing", Message: "The upload was not found in photo storage. Upload the photo and its thumbnail, then register them."}},
+	{storage.ErrNotAnImage, APIError{Status: http.StatusBadRequest, Code: "not_an_image", Message: "That file is not a photo we can take: use JPEG, PNG, GIF, WebP, HEIC or AVIF, with a JPEG thumbnail."}},
+	{storage.ErrTooLarge, APIError{Status: http.StatusBadRequest, Code: "photo_too_large", Message: "The photo or its thumbnail is larger than allowed."}},
+	{storage.ErrPhotoExists, APIError{Status: http.StatusConflict, Code: "photo_exists", Message: "A photo with this id is already registered."}},
+	{storage.ErrPhotoNotFound, APIError{Status: http.StatusNotFound, Code: "photo_not_found", Message: "There is no such photo."}},
+	{storage.ErrInvalidCursor, APIError{Status: http.StatusBadRequest, Code: "invalid_cursor", Message: "That page of photos does not exist. Start again from the first page."}},
 	{identity.ErrInvalidCredentials, APIError{Status: http.StatusUnauthorized, Code: "invalid_credentials", Message: "Incorrect email or password."}},
 	{identity.ErrUserNotConfirmed, APIError{Status: http.StatusForbidden, Code: "user_not_confirmed", Message: "Confirm your email address first. We can send you a new code."}},
 	{identity.ErrInvalidCode, APIError{Status: http.StatusBadRequest, Code: "invalid_code", Message: "That code is wrong or has expired. Check the latest email or request a new code."}},
@@ -86,7 +95,19 @@ func publicError(err error) APIError {
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.err) {
-			return row.public
+			pub := row.public
+			var perr *storage.PhotoError
+			if errors.As(err, &perr) && perr.Field != "" {
+				// The table says what kind of refusal it is; the domain
+				// says which field and, in words fit to show, why.
+				pub.Fields = map[string]string{perr.Field: perr.Problem}
+				if errors.Is(err, storage.ErrInvalidPhoto) {
+					// As for the user pool's validation errors, the
+					// field's problem is the most useful message.
+					pub.Message = perr.Problem
+				}
+			}
+			return pub
 		}
 	}
 	var he *echo.HTTPError

@@ -105,6 +105,7 @@ func (s *server) handleRevokeSession(c echo.Context) error {
 	if err := s.ids.RevokeSession(c.Request().Context(), principal(c), c.Param("id"), requestMeta(c)); err != nil {
 		return err
 	}
+	s.forgetCredentials(c.Param("id"))
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -17,13 +17,14 @@ import (
 
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/password"
+	"github.com/pinhole/pinhole/storage"
 	"github.com/pinhole/pinhole/views"
 )
 
 // This file holds what every page handler shares: rendering, the header,
 // notices that survive a redirect, and turning a service error into the
 // problems a form shows. The handlers themselves live in pages_auth.go
-// (sign-up, sign-in, recovery) and pages_account.go.
+// (sign-up, sign-in, recovery), pages_account.go and pages_photos.go.
 
 // handleHome serves the landing page.
 func (s *server) handleHome(c echo.Context) error {
@@ -103,6 +104,8 @@ const (
 	noticeEmailChanged        noticeKey = "email_changed"
 	noticePasswordChanged     noticeKey = "password_changed"
 	noticeSessionRevoked      noticeKey = "session_revoked"
+	noticeCaptionSaved        noticeKey = "caption_saved"
+	noticePhotoDeleted        noticeKey = "photo_deleted"
 )
 
 // notices is the text of each notice. The sign-up, resend and forgot texts
@@ -120,6 +123,8 @@ var notices = map[noticeKey]views.Notice{
 	noticeEmailChanged:        {Kind: views.NoticeSuccess, Text: "Your email address is changed. Use it to sign in from now on."},
 	noticePasswordChanged:     {Kind: views.NoticeSuccess, Text: "Your password is changed. Your other devices were signed out."},
 	noticeSessionRevoked:      {Kind: views.NoticeSuccess, Text: "That device is signed out."},
+	noticeCaptionSaved:        {Kind: views.NoticeSuccess, Text: "The caption is saved."},
+	noticePhotoDeleted:        {Kind: views.NoticeSuccess, Text: "The photo is deleted."},
 }
 
 // cookieNotice holds a noticeKey between a redirect and the next page.
@@ -184,7 +189,7 @@ func formFailure(c echo.Context, err error, inputs map[string]string) (views.For
 		}
 	}
 	var verr *identity.ValidationError
-	if errors.As(err, &verr) {
+	if errors.As(err, &verr) || errors.Is(err, storage.ErrInvalidPhoto) {
 		// The field messages say it all; the top only points at them, and
 		// carries the problems that have no input here.
 		summary := ""

@@ -196,6 +196,7 @@ func (s *server) handleRevokeSessionForm(c echo.Context) error {
 	}
 	err := s.ids.RevokeSession(c.Request().Context(), p, c.Param("id"), requestMeta(c))
 	if err == nil {
+		s.forgetCredentials(c.Param("id"))
 		return s.redirectWithNotice(c, "/account", noticeSessionRevoked)
 	}
 	st, status, unhandled := formFailure(c, err, nil)
@@ -210,7 +211,7 @@ func (s *server) handleRevokeSessionForm(c echo.Context) error {
 
 // handleGlobalSignOutForm signs out every device, this one included.
 func (s *server) handleGlobalSignOutForm(c echo.Context) error {
-	if err := s.ids.GlobalSignOut(c.Request().Context(), principal(c), requestMeta(c)); err != nil {
+	if err := s.signOutEverywhere(c); err != nil {
 		return err
 	}
 	s.clearSessionCookies(c)
@@ -314,6 +315,8 @@ var detailWords = map[string]string{
 	"throttled_ip":      "too many attempts",
 	"throttled_account": "too many attempts",
 	"invalid_code":      "wrong or expired code",
+	// A refused credential vend (see vendFailure).
+	"storage_unavailable": "photo storage was unavailable",
 }
 
 // describeEvent puts an audit event in words: "Sign-in failed: wrong password".

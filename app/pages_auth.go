@@ -75,8 +75,9 @@ func (s *server) requirePageAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// landingPage is where sign-in leads when no ?next= asks for another page.
-const landingPage = "/account"
+// landingPage is where sign-in leads when no ?next= asks for another page:
+// the photos, which are what people come for.
+const landingPage = "/photos"
 
 // safeNext returns next if it is a path on this site, or "". Only local
 // paths are allowed, so a link to /signin?next=https://evil.example cannot
@@ -256,9 +257,11 @@ func (s *server) handleSignInForm(c echo.Context) error {
 
 // handleSignOutForm ends this browser's session.
 func (s *server) handleSignOutForm(c echo.Context) error {
-	if err := s.ids.SignOut(c.Request().Context(), principal(c), requestMeta(c)); err != nil {
+	p := principal(c)
+	if err := s.ids.SignOut(c.Request().Context(), p, requestMeta(c)); err != nil {
 		return err
 	}
+	s.forgetCredentials(p.SessionID)
 	s.clearSessionCookies(c)
 	return s.redirectWithNotice(c, "/signin", noticeSignedOut)
 }

@@ -199,8 +199,8 @@ func (b *pageClient) submit(page, action string, form url.Values) *httptest.Resp
 func (b *pageClient) mustSignIn(email string) {
 	b.t.Helper()
 	rec := b.submit("/signin", "/signin", url.Values{"email": {email}, "password": {pagePassword}})
-	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/account" {
-		b.t.Fatalf("sign in as %s = %d to %q, want 303 to /account; body:\n%s", email, rec.Code, rec.Header().Get("Location"), rec.Body)
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/photos" {
+		b.t.Fatalf("sign in as %s = %d to %q, want 303 to /photos; body:\n%s", email, rec.Code, rec.Header().Get("Location"), rec.Body)
 	}
 }
 
@@ -346,7 +346,7 @@ func TestPages(t *testing.T) {
 		{
 			name: "sign-in ignores a next to another site", before: confirmed, method: http.MethodPost, path: "/signin", tokenFrom: "/signin",
 			form:       url.Values{"email": {"ada@example.com"}, "password": {pagePassword}, "next": {"//evil.example/account"}},
-			wantStatus: http.StatusSeeOther, wantLocation: "/account",
+			wantStatus: http.StatusSeeOther, wantLocation: "/photos",
 		},
 		{
 			name:   "forgot says the same for an unknown address",
@@ -369,7 +369,7 @@ func TestPages(t *testing.T) {
 		{
 			name: "the header shows who is signed in, on the home page too", before: signedIn, method: http.MethodGet, path: "/",
 			wantStatus: http.StatusOK,
-			wantBody:   []string{"ada@example.com", `action="/signout"`, `href="/account">Go to your account`},
+			wantBody:   []string{"ada@example.com", `action="/signout"`, `href="/photos">Go to your photos`, `<a href="/photos">Photos</a>`},
 		},
 		{
 			name: "the account page shows the profile and this session", before: signedIn, method: http.MethodGet, path: "/account",
@@ -378,8 +378,8 @@ func TestPages(t *testing.T) {
 				"Chrome on Linux", "This device", "Signed in", "Sign out everywhere"},
 		},
 		{
-			name: "a signed-in visitor to the sign-in page goes to the account", before: signedIn, method: http.MethodGet, path: "/signin",
-			wantStatus: http.StatusSeeOther, wantLocation: "/account",
+			name: "a signed-in visitor to the sign-in page goes to the photos", before: signedIn, method: http.MethodGet, path: "/signin",
+			wantStatus: http.StatusSeeOther, wantLocation: "/photos",
 		},
 		{
 			name:   "a wrong current password shows next to its field",
@@ -593,7 +593,7 @@ func TestPageJourney(t *testing.T) {
 	secondTab := csrfInput.FindStringSubmatch(b.get("/signin").Body.String())[1]
 	b.mustSignIn("mo@example.com")
 	rec = b.do(http.MethodPost, "/signin", url.Values{"_csrf": {secondTab}, "email": {"mo@example.com"}, "password": {pagePassword}}, nil)
-	expect(rec, http.StatusSeeOther, "/account")
+	expect(rec, http.StatusSeeOther, "/photos")
 	account := b.get("/account")
 	contains(account, "mo@example.com", "Mo", "This device")
 	if n := strings.Count(account.Body.String(), `class="cell-action"`); n != 1 {

@@ -43,6 +43,17 @@ func (s *server) routes(e *echo.Echo) {
 	me.DELETE("/sessions/:id", s.handleRevokeSession)
 	me.GET("/activity", s.handleActivity)
 
+	// The identity pool (SPEC §3) and photos (SPEC §4). Photo bytes never
+	// come here: the browser PUTs them to MinIO with the credentials, then
+	// registers them.
+	api.POST("/credentials", s.handleCredentials, s.requireAuth, s.needStorage)
+	photos := api.Group("/photos", s.requireAuth, s.needStorage)
+	photos.POST("", s.handleRegisterPhoto)
+	photos.GET("", s.handleListPhotos)
+	photos.GET("/:id", s.handleGetPhoto)
+	photos.PATCH("/:id", s.handleUpdatePhoto)
+	photos.DELETE("/:id", s.handleDeletePhoto)
+
 	// Pages. Every form posts back with a CSRF token (see csrf in
 	// pages_auth.go), and no page is cached: each carries a token or personal
 	// data. optionalAuth lets the header show who is signed in.
@@ -68,6 +79,12 @@ func (s *server) routes(e *echo.Echo) {
 	pages.POST("/account/email/confirm", s.handleConfirmEmailForm, s.requirePageAuth)
 	pages.POST("/account/sessions/:id/revoke", s.handleRevokeSessionForm, s.requirePageAuth)
 	pages.POST("/account/signout-everywhere", s.handleGlobalSignOutForm, s.requirePageAuth)
+	gallery := pages.Group("/photos", s.requirePageAuth, s.needStorage)
+	gallery.GET("", s.handlePhotosPage)
+	gallery.GET("/upload", s.handleUploadPage)
+	gallery.GET("/:id", s.handlePhotoPage)
+	gallery.POST("/:id/caption", s.handleCaptionForm)
+	gallery.POST("/:id/delete", s.handleDeletePhotoForm)
 
 	// Anything else under /api is a JSON 404, everything else an HTML one; the
 	// error handler tells them apart by path.

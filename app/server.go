@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/storage"
 )
 
 // Pinger is a dependency that can say whether it is reachable. The database
@@ -25,6 +26,11 @@ type Deps struct {
 	Storage Pinger
 	// Identity is the user pool.
 	Identity *identity.Service
+	// Broker vends per-user storage credentials (the identity pool) and
+	// Photos is the photo service. Tests of the user pool alone may leave
+	// them nil; the photo routes then answer 503 storage_unavailable.
+	Broker *storage.Broker
+	Photos *storage.Gallery
 }
 
 // server carries the dependencies every handler shares.
@@ -34,6 +40,8 @@ type server struct {
 	db      Pinger
 	storage Pinger
 	ids     *identity.Service
+	broker  *storage.Broker
+	gallery *storage.Gallery
 }
 
 // ipExtractor decides where c.RealIP() comes from. By default it is the TCP
@@ -58,7 +66,10 @@ func NewServer(deps Deps) *echo.Echo {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{cfg: deps.Config, log: deps.Logger, db: deps.DB, storage: deps.Storage, ids: deps.Identity}
+	s := &server{
+		cfg: deps.Config, log: deps.Logger, db: deps.DB, storage: deps.Storage, ids: deps.Identity,
+		broker: deps.Broker, gallery: deps.Photos,
+	}
 
 	e := echo.New()
 	e.HideBanner = true

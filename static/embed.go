@@ -5,7 +5,9 @@ package static
 
 import "embed"
 
-// FS is the embedded asset tree, served by the app under /static/.
+// FS is the embedded asset tree, served by the app under /static/:
+// stylesheets, images, our scripts (ES modules, no build step) and the
+// third-party code they import, vendored with its license under vendor/.
 //
-//go:embed *.css *.svg
+//go:embed *.css *.svg *.js vendor
 var FS embed.FS

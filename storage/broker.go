@@ -235,7 +235,7 @@ func (b *Broker) assumeRole(ctx context.Context, sub, prefix string) (Credential
 		Context: ctx,
 	})
 	if err != nil {
-		if status.code == 0 || status.code >= 500 {
+		if status.code == 0 || status.code >= 500 || stsStarting(err) {
 			return Credentials{}, fmt.Errorf("%w: STS AssumeRole at %s: %w", ErrUnavailable, b.stsEndpoint, err)
 		}
 		// A 4xx means MinIO answered and said no: wrong broker keys, a
@@ -256,6 +256,21 @@ func (b *Broker) assumeRole(ctx context.Context, sub, prefix string) (Credential
 		Bucket:          b.bucket,
 		Prefix:          prefix,
 	}, nil
+}
+
+// stsStarting reports MinIO's answer while it is still loading its IAM
+// state after a (re)start. It comes as HTTP 400, but it means "try again in
+// a moment", so callers should see an outage (503), not a refusal.
+func stsStarting(err error) bool {
+	var resp credentials.ErrorResponse
+	if !errors.As(err, &resp) {
+		return false
+	}
+	switch resp.STSError.Code {
+	case "STSNotInitialized", "STSIAMNotInitialized", "XMinioServerNotInitialized":
+		return true
+	}
+	return false
 }
 
 // Forget drops the credentials cached under cacheKey, for a session that

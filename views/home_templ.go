@@ -44,7 +44,7 @@ func Home(nav Nav) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if nav.Email != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a class=\"button\" href=\"/account\">Go to your account</a>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<a class=\"button\" href=\"/photos\">Go to your photos</a> <a class=\"button button-secondary\" href=\"/photos/upload\">Upload photos</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

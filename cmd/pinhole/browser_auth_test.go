@@ -19,8 +19,8 @@ import (
 
 // TestBrowserSignUpToSignOut walks the user pool's pages in real headless
 // Chromium, against the real app with real SMTP (Mailpit) and MinIO: sign up
-// (after one refused attempt), follow the link in the confirmation email, sign in, see the account with
-// its one session, sign out, and find the account page closed again.
+// (after one refused attempt), follow the link in the confirmation email, sign in (landing on the
+// empty gallery), see the account with its one session, sign out, and find the account page closed again.
 func TestBrowserSignUpToSignOut(t *testing.T) {
 	t.Parallel()
 	ctx := testenv.Browser(t)
@@ -99,11 +99,18 @@ func TestBrowserSignUpToSignOut(t *testing.T) {
 	screenshot(t, ctx, "signin.png")
 	submit(t, ctx, `form[action="/signin"]`, http.StatusOK)
 
+	// Sign-in leads to the photos, which are empty so far; the header leads
+	// on to the account.
+	if loc := mustRun(t, ctx, "location", chromedp.Location()); loc != a.URL+"/photos" {
+		t.Fatalf("after sign-in the browser is at %q, want %s/photos", loc, a.URL)
+	}
+	if h2 := mustRun(t, ctx, "empty gallery", chromedp.Text(chromedp.CSS(".empty-state h2"))); h2 != "No photos yet" {
+		t.Errorf("a new user's gallery says %q, want %q", h2, "No photos yet")
+	}
+	mustResponse(t, ctx, "follow the header's Account link", http.StatusOK, chromedp.Click(chromedp.CSS(`.site-nav a[href="/account"]`)))
+
 	// The account page: the user's email in the header and the profile, and
 	// exactly one session, this one.
-	if loc := mustRun(t, ctx, "location", chromedp.Location()); loc != a.URL+"/account" {
-		t.Fatalf("after sign-in the browser is at %q, want %s/account", loc, a.URL)
-	}
 	if who := mustRun(t, ctx, "header", chromedp.Text(chromedp.CSS(".nav-user"))); !strings.Contains(who, email) {
 		t.Errorf("header says %q, want the signed-in email %s", who, email)
 	}

@@ -32,23 +32,19 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer db.Close()
 
-	objects, err := storage.New(storage.Config{
-		Endpoint:  cfg.MinIO.Endpoint,
-		AccessKey: cfg.MinIO.AccessKey,
-		SecretKey: cfg.MinIO.SecretKey,
-		Bucket:    cfg.MinIO.Bucket,
-		Region:    cfg.MinIO.Region,
-	})
-	if err != nil {
-		return err
-	}
-
 	ids, err := newUserPool(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
+	pool, err := newIdentityPool(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
 
-	handler := app.NewServer(app.Deps{Config: cfg, Logger: log, DB: db, Storage: objects, Identity: ids})
+	handler := app.NewServer(app.Deps{
+		Config: cfg, Logger: log, DB: db, Storage: pool.objects,
+		Identity: ids, Broker: pool.broker, Photos: pool.gallery,
+	})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -66,7 +62,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	defer cancel()
 	// MinIO may still be starting (or down); the app serves anyway and /readyz
 	// says not-ready until the bucket exists.
-	go ensureBucket(ctx, log, objects)
+	go ensureBucket(ctx, log, pool.objects)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
