@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -41,7 +42,27 @@ func (c *Client) PresignGet(ctx context.Context, key string, ttl time.Duration) 
 	if ttl < minPresignTTL || ttl > maxPresignTTL {
 		return "", fmt.Errorf("storage: presign %q: ttl %s is outside [%s, %s]", key, ttl, minPresignTTL, maxPresignTTL)
 	}
-	u, err := c.presigner.PresignedGetObject(ctx, c.bucket, key, ttl, nil)
+	return c.presign(ctx, key, ttl, nil)
+}
+
+// PresignGetAs is PresignGet with the response's Content-Type fixed to
+// contentType (an S3 response override that is part of the signature), and
+// Content-Disposition inline. Whatever the owner later writes to the key
+// (they hold PUT rights until their credentials expire), the URL serves it
+// as the image type that was checked at registration, never as HTML.
+func (c *Client) PresignGetAs(ctx context.Context, key, contentType string, ttl time.Duration) (string, error) {
+	if err := s3utils.CheckValidObjectName(key); err != nil {
+		return "", fmt.Errorf("storage: presign %q: %w", key, err)
+	}
+	if ttl < minPresignTTL || ttl > maxPresignTTL {
+		return "", fmt.Errorf("storage: presign %q: ttl %s is outside [%s, %s]", key, ttl, minPresignTTL, maxPresignTTL)
+	}
+	params := url.Values{"response-content-type": {contentType}, "response-content-disposition": {"inline"}}
+	return c.presign(ctx, key, ttl, params)
+}
+
+func (c *Client) presign(ctx context.Context, key string, ttl time.Duration, params url.Values) (string, error) {
+	u, err := c.presigner.PresignedGetObject(ctx, c.bucket, key, ttl, params)
 	if err != nil {
 		return "", fmt.Errorf("storage: presign %q: %w", key, err)
 	}

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -184,5 +185,36 @@ func TestObjectsWhileMinIOIsDown(t *testing.T) {
 	// Presigned URLs still work: the gallery keeps rendering.
 	if _, err := client.PresignGet(ctx, "users/"+alice+"/photos/1.jpg", time.Minute); err != nil {
 		t.Errorf("PresignGet() error = %v, want nil while MinIO is down", err)
+	}
+}
+
+// TestPresignGetAsPinsContentType: whatever type an object was later
+// overwritten with (here HTML, the stored-XSS case), the gallery's URL serves
+// it as the image type checked at registration.
+func TestPresignGetAsPinsContentType(t *testing.T) {
+	t.Parallel()
+	env := newMinIOEnv(t)
+	ctx := context.Background()
+	const key = "users/" + alice + "/photos/2.png"
+	html := "<script>alert(1)</script>"
+	if _, err := env.root.PutObject(ctx, testBucket, key, strings.NewReader(html), int64(len(html)),
+		minio.PutObjectOptions{ContentType: "text/html"}); err != nil {
+		t.Fatal(err)
+	}
+	client := mustClient(t, env.clientConfig())
+	raw, err := client.PresignGetAs(ctx, key, "image/png", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("GET = %d with Content-Type %q, want 200 image/png", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if cd := resp.Header.Get("Content-Disposition"); cd != "inline" {
+		t.Errorf("Content-Disposition = %q, want inline", cd)
 	}
 }

@@ -521,11 +521,11 @@ func (g *Gallery) Links(ctx context.Context, p *Photo) (Links, error) {
 	// The wall clock, not g.now: minio-go dates the signature with it, and
 	// Expires must say when MinIO will stop honouring the URLs.
 	expires := time.Now().Add(g.urlTTL)
-	photo, err := g.objects.PresignGet(ctx, p.Key, g.urlTTL)
+	photo, err := g.objects.PresignGetAs(ctx, p.Key, p.ContentType, g.urlTTL)
 	if err != nil {
 		return Links{}, err
 	}
-	thumb, err := g.objects.PresignGet(ctx, p.ThumbKey, g.urlTTL)
+	thumb, err := g.objects.PresignGetAs(ctx, p.ThumbKey, "image/jpeg", g.urlTTL)
 	if err != nil {
 		return Links{}, err
 	}
