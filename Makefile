@@ -41,5 +41,5 @@ test: tools lint check-generate ## every test, with the race detector, against r
 	if [ -s .test-skips ]; then echo; echo "Tests skipped for missing prerequisites (CI=true makes these failures):"; sort -u .test-skips; fi; \
 	rm -f .test-skips; exit $$status
 
-bench: tools ## performance report against same-run baselines (SPEC §5): prints the table, writes docs/BENCHMARKS.md (about 4 min)
+bench: tools ## performance report against same-run baselines (SPEC §5): prints the table, writes docs/BENCHMARKS.md (about 3 min)
 	$(GO) run ./cmd/pinhole-bench -out docs/BENCHMARKS.md $(BENCH_FLAGS)

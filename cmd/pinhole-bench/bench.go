@@ -11,8 +11,8 @@ import (
 )
 
 // warmup is how long each throughput phase runs before its window opens:
-// connections are made, caches and pools filled, the JIT-free Go runtime has
-// sized its heap.
+// long enough for connections to be made, pools and caches to fill and the
+// server's heap to grow to its working size.
 const warmup = 2 * time.Second
 
 // benchPassword is every benchmark user's password (plus a suffix): long
@@ -29,7 +29,6 @@ type bench struct {
 	opts    options
 	log     *progress
 	machine machine
-	started time.Time
 	rows    []row
 
 	st    *stack

@@ -27,6 +27,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -67,11 +68,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("pinhole-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.out, "out", "docs/BENCHMARKS.md", "write the Markdown report here (empty: print only)")
+	fs.StringVar(&o.out, "out", "docs/BENCHMARKS.md", "write the Markdown report here (empty: print only; never with -only)")
 	fs.BoolVar(&o.goBench, "gobench", true, "run the in-process Go benchmarks first")
 	fs.StringVar(&o.benchTime, "benchtime", "2s", "go test -benchtime for the in-process benchmarks")
 	fs.BoolVar(&o.browser, "browser", true, "measure the browser upload path in headless Chromium")
-	fs.DurationVar(&o.window, "window", 10*time.Second, "measurement window of each throughput phase")
+	fs.DurationVar(&o.window, "window", 20*time.Second, "measurement window of each throughput phase")
 	fs.DurationVar(&o.budget, "budget", 9*time.Minute, "stop measuring after this long and report what was measured")
 	fs.BoolVar(&o.verbose, "v", false, "print diagnostics as the run goes (CPU per operation, per-round timings)")
 	fs.StringVar(&o.binary, "binary", "", "measure this pinhole binary instead of building ./cmd/pinhole (to compare two builds)")
@@ -101,10 +102,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	started := time.Now()
+	interrupted := ctx
 	ctx, cancel := context.WithTimeout(ctx, o.budget)
 	defer cancel()
 
-	b := &bench{opts: o, log: newProgress(stderr, o.verbose), started: started}
+	b := &bench{opts: o, log: newProgress(stderr, o.verbose)}
 	if err := b.checkOnly(); err != nil {
 		return err
 	}
@@ -115,7 +117,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	b.machine.finish(time.Since(started))
 
 	printTable(stdout, b.machine, b.rows)
-	if o.out == "" {
+	switch {
+	case interrupted.Err() != nil:
+		// An interrupted run is mostly "not measured": keep the last report.
+		return errors.New("interrupted; the report was not written")
+	case o.out == "":
+		return nil
+	case len(o.only) > 0:
+		fmt.Fprintf(stdout, "\n-only runs part of the benchmark: %s was left as it was\n", o.out)
 		return nil
 	}
 	f, err := os.Create(o.out)

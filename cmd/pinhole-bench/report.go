@@ -62,6 +62,17 @@ type row struct {
 	Note string
 }
 
+// ifMissed appends what remains of a missed target, and why, to the note.
+// The texts come from profiling the phase (see docs/BENCHMARKS.md's notes
+// and the commit that added them); they are written for the case where the
+// target is missed and left out when it is met.
+func (r row) ifMissed(remains string) row {
+	if r.Verdict == verdictMissed {
+		r.Note += " **What remains:** " + remains
+	}
+	return r
+}
+
 // notMeasured is the row for a metric a phase could not measure.
 func notMeasured(group, metric, target, reason string) row {
 	return row{Group: group, Metric: metric, Target: target, Verdict: verdictNotMeasured,
@@ -170,6 +181,8 @@ func writeMarkdown(w io.Writer, m machine, rows []row) error {
 	p("`make test`. It runs, in order:\n\n")
 	p("1. **In-process Go benchmarks** (`go test -bench`) of the hot paths, before any service of\n")
 	p("   the driver is started: `%s` in %s.\n", goBenchPattern, strings.Join(goBenchPackages, ", "))
+	p("   go test runs them one after another, so unlike the driver's rows, whose baselines are\n")
+	p("   interleaved with the measurement, they drift with a shared machine.\n")
 	p("2. **The load driver** (`go run ./cmd/pinhole-bench`): it builds the real binary, starts\n")
 	p("   a throwaway PostgreSQL, MinIO and Mailpit (internal/devstack), runs `pinhole serve` as a\n")
 	p("   child process (so the memory figures are the app's alone), creates users through the\n")

@@ -36,8 +36,9 @@ type stack struct {
 // benchBucket is the photo bucket of the benchmark server.
 const benchBucket = "photos"
 
-// startStack builds pinhole, starts the services and the app, and returns
-// once /readyz says the app can serve.
+// startStack builds pinhole (or takes the prebuilt binary, when named),
+// starts the services and the app, and returns once /readyz says the app
+// can serve.
 func startStack(ctx context.Context, log *progress, prebuilt string) (st *stack, err error) {
 	st = &stack{bucket: benchBucket}
 	defer func() {

@@ -139,6 +139,9 @@ type Issuer struct {
 	mu        sync.RWMutex
 	keys      *keySet   // the store's keys, parsed; nil until the first load succeeds
 	checkedAt time.Time // when the store was last read, or tried
+
+	// verified remembers access tokens that already passed VerifyAccess.
+	verified verifiedCache
 }
 
 // New returns an Issuer for the keys in store. It does not touch the store:

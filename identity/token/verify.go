@@ -12,6 +12,11 @@ import (
 // wraps ErrInvalidToken. It does not check that the session (sid) is still
 // active: the caller must, so that signing out takes effect at once.
 func (i *Issuer) VerifyAccess(ctx context.Context, raw string) (*AccessClaims, error) {
+	if len(raw) <= maxTokenSize {
+		if c, ok := i.verified.get(raw, i.cfg.Now()); ok {
+			return c, nil
+		}
+	}
 	var p accessPayload
 	if err := i.verify(ctx, i.accessParser, raw, &p); err != nil {
 		return nil, err
@@ -21,7 +26,9 @@ func (i *Issuer) VerifyAccess(ctx context.Context, raw string) (*AccessClaims, e
 	if p.ClientID != i.cfg.ClientID {
 		return nil, fmt.Errorf("%w: client_id %q, want %q", ErrInvalidToken, p.ClientID, i.cfg.ClientID)
 	}
-	return p.claims(), nil
+	claims := p.claims()
+	i.verified.put(raw, claims, i.cfg.Now())
+	return claims, nil
 }
 
 // VerifyID checks an ID token and returns its claims. Any failure wraps
