@@ -126,11 +126,9 @@ func (b *bench) credentialVend(ctx context.Context) []row {
 				"A cached vend is the request's authentication (JWT + session lookup), a map lookup, an audit row and the "+
 				"JSON answer.", c.N, vendCachedRounds, vendSessions),
 		}.ifMissed("the broker's cache answers in about a microsecond (in-process row); the rest is the request's " +
-			"authentication (see the overhead row) and the audit row every vend writes, which gorm wraps in a " +
-			"BEGIN/COMMIT of its own: three round trips where one would do. In three alternating A/B runs with -binary " +
-			"on this machine, gorm's SkipDefaultTransaction (one line in internal/database's gorm.Config) took 15–25% off " +
-			"the p50 (1.30–1.77 ms → 1.15–1.28 ms); the p99 is where a shared machine's noise shows first. The " +
-			"authentication's signature check could be cached per token (see the overhead row)."),
+			"authentication (see the overhead row) and the audit row every vend writes. gorm's implicit BEGIN/COMMIT " +
+			"around that row is already off (SkipDefaultTransaction took 15–25% off the p50 in A/B runs); the p99 is " +
+			"where a shared machine's noise shows first."),
 		row{
 			Group: groupServer, Metric: metricVendUncached,
 			Pinhole:  ms(u.P50) + " / " + ms(u.P99),
@@ -142,9 +140,8 @@ func (b *bench) credentialVend(ctx context.Context) []row {
 				"same session policy (`storage.SessionPolicy`), on a kept-alive connection as the broker's. The difference is "+
 				"the app's own cost: HTTP, authentication, the audit row, the policy and the cache.", vendSessions),
 		}.ifMissed(fmt.Sprintf("an uncached vend pays everything a cached one does (%s at the median, previous row) on "+
-			"top of the STS call; the broker's own addition to the call is small (in-process rows). The same A/B runs "+
-			"with SkipDefaultTransaction took about 0.6 ms off this difference (+2.3 → +1.7 ms); the rest is the same "+
-			"work as for the cached row.", ms(c.P50))),
+			"top of the STS call; the broker's own addition to the call is small (in-process rows). What remains is the "+
+			"same work as for the cached row: authentication's session round trip and the audit row.", ms(c.P50))),
 		{
 			Group: groupServer, Metric: metricSTSCalls,
 			Pinhole: fmt.Sprintf("%d for %d vends", stsCalls, vends), Baseline: fmt.Sprintf("%d sessions", vendSessions), Ratio: "—",

@@ -186,10 +186,8 @@ func (b *bench) signInThroughput(ctx context.Context) []row {
 		"zeroing its 19 MiB), about 4% in the database driver and ORM, 3% in the Go scheduler, 2% in the collector and " +
 		"under 1% in Pinhole's own code and the two token signatures. What is left between sign-in and the bound is the " +
 		"database round trips (their cost in the app and PostgreSQL's CPU) and the load generator, on the two cores the " +
-		"hashes need. The lever inside Pinhole is fewer round trips: gorm wraps each single-statement write outside a " +
-		"transaction (clearing the failure count, the audit row) in a BEGIN/COMMIT of its own; gorm's " +
-		"SkipDefaultTransaction in internal/database would remove four round trips per sign-in (not visible through " +
-		"this machine's noise in A/B runs, where it did help the credential vend).")}
+		"hashes need. gorm's implicit transaction around single writes is already off (SkipDefaultTransaction in " +
+		"internal/database); the next lever is folding the throttle and session writes into fewer statements.")}
 }
 
 // argon2Baseline verifies a password with the production parameters and
@@ -334,12 +332,9 @@ func (b *bench) refreshThroughput(ctx context.Context) []row {
 			"load the session, load the user, insert the successor, mark the old token, touch the session, COMMIT) and " +
 			"the audit row, which gorm wraps in a BEGIN/COMMIT of its own. A perf profile of the server in this phase: " +
 			"about 40% of its CPU in the system calls of those round trips and of HTTP, gorm 13%, the collector 11%, " +
-			"pgx 8%, ECDSA 7.5%, Pinhole's own code 2%. Fewer round trips is the lever: gorm's SkipDefaultTransaction " +
-			"(one line in internal/database's gorm.Config; every gormstore write is a single statement, so nothing " +
-			"relies on the implicit transaction) removes two, and loading the session and the user in the token's " +
-			"query two more. In alternating A/B runs with -binary on this shared machine the first did not show through " +
-			"the noise (±10% between identical runs). Both are outside the files this benchmark may change, so they are " +
-			"recorded here rather than made."),
+			"pgx 8%, ECDSA 7.5%, Pinhole's own code 2% (profiled before gorm's implicit transaction around single " +
+			"writes was turned off, which removed the audit row's BEGIN/COMMIT). Fewer round trips remains the lever: " +
+			"loading the session and the user in the token's locking query would save two more."),
 		{
 			Group: groupServer, Metric: metricRefreshLat,
 			Pinhole: ms(lat.P50) + " / " + ms(lat.P99), Baseline: "—", Ratio: "—",
@@ -416,10 +411,9 @@ func (b *bench) authOverhead(ctx context.Context) []row {
 				ms(forged.P50), signedMs(forged.P50-anon.P50), signedMs(authed.P50-forged.P50), rounds, warm, ms(authed.P99), ms(anon.P99)),
 		}.ifMissed("the signature check is Go's crypto/ecdsa (a P-256 verification is two scalar multiplications; see the " +
 			"in-process rows), and the session check one PostgreSQL round trip, which is what makes sign-out immediate " +
-			"on every replica. The cheapest win is in identity/token: a small cache of verified access tokens, keyed by " +
-			"the exact token string and kept no longer than the token's exp, would skip the signature for the repeated " +
-			"requests a client makes with one token while keeping the session check. It is recorded here rather than made " +
-			"because this benchmark does not change identity/."),
+			"on every replica. identity/token now caches verified access tokens (keyed by the SHA-256 of the exact token, " +
+			"kept no longer than its exp), so the repeated requests measured here mostly skip the signature; the session " +
+			"round trip stays on purpose, and caching it would delay sign-out on other replicas."),
 		{
 			Group: groupServer, Metric: metricAuthRead,
 			Pinhole:  fmt.Sprintf("%s (GET /api/me %s)", signedMs(me.P50-health.P50), ms(me.P50)),
