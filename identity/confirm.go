@@ -14,7 +14,7 @@ func (s *Service) ConfirmSignUp(ctx context.Context, email, code string, meta Re
 	email = NormalizeEmail(email)
 	code = strings.TrimSpace(code)
 	if !validCodeFormat(code) {
-		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"code": "Enter the 6-digit code from the email."}}
+		return fieldError("code", msgEnterCode)
 	}
 	if err := s.limitIP(ctx, keyConfirmIP, meta, s.cfg.Limits.ConfirmPerIP); err != nil {
 		return err
@@ -78,7 +78,7 @@ func (s *Service) confirm(ctx context.Context, sub string, p proof, meta Request
 func (s *Service) ResendConfirmation(ctx context.Context, email string, meta RequestMeta) error {
 	email = NormalizeEmail(email)
 	if !validEmail(email) {
-		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"email": "Enter a valid email address, like name@example.com."}}
+		return fieldError("email", msgEnterEmail)
 	}
 	if err := s.limitIP(ctx, keyResendIP, meta, s.cfg.Limits.ResendPerIP); err != nil {
 		return err

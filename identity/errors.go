@@ -3,7 +3,8 @@ package identity
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -63,13 +64,8 @@ type ValidationError struct {
 }
 
 func (e *ValidationError) Error() string {
-	names := make([]string, 0, len(e.Fields))
-	for name := range e.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	parts := make([]string, 0, len(names))
-	for _, name := range names {
+	parts := make([]string, 0, len(e.Fields))
+	for _, name := range e.fieldNames() {
 		parts = append(parts, name+": "+e.Fields[name])
 	}
 	return "identity: " + e.Code + ": " + strings.Join(parts, "; ")
@@ -77,16 +73,25 @@ func (e *ValidationError) Error() string {
 
 // Message is the first problem in field order, for a one-line summary.
 func (e *ValidationError) Message() string {
-	names := make([]string, 0, len(e.Fields))
-	for name := range e.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := e.fieldNames()
 	if len(names) == 0 {
 		return "The request is not valid."
 	}
 	return e.Fields[names[0]]
 }
+
+// fieldNames lists the fields with a problem in name order, so that messages
+// do not depend on map iteration order.
+func (e *ValidationError) fieldNames() []string {
+	return slices.Sorted(maps.Keys(e.Fields))
+}
+
+// Messages shared by several flows, so a field reads the same on every form.
+const (
+	msgEnterEmail = "Enter a valid email address, like name@example.com."
+	msgEnterPhone = "Enter the phone number in international format, like +14155550123."
+	msgEnterCode  = "Enter the 6-digit code from the email."
+)
 
 // problems collects field errors while a flow validates its params.
 type problems map[string]string
@@ -102,4 +107,9 @@ func (p problems) err() error {
 		return nil
 	}
 	return &ValidationError{Code: "validation_failed", Fields: p}
+}
+
+// fieldError is the validation error of a flow with a single field to check.
+func fieldError(field, msg string) error {
+	return problems{field: msg}.err()
 }

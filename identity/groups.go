@@ -30,7 +30,7 @@ func (s *Service) RemoveFromGroup(ctx context.Context, email, group string) erro
 
 func (s *Service) changeGroups(ctx context.Context, email, group string, change func([]string) []string) error {
 	if !groupName.MatchString(group) {
-		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"group": "Use 1 to 64 letters, digits, '.', '_' or '-'."}}
+		return fieldError("group", "Use 1 to 64 letters, digits, '.', '_' or '-'.")
 	}
 	err := s.store.Tx(ctx, func(tx Store) error {
 		u, err := tx.UserByEmail(ctx, NormalizeEmail(email))

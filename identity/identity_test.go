@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/pinhole/pinhole/identity/password"
 )
 
 // Unit tests for the pure helpers of the user pool. The flows themselves are
@@ -184,5 +187,43 @@ func TestValidationErrorMessage(t *testing.T) {
 	e := &ValidationError{Code: "validation_failed", Fields: map[string]string{"b": "second", "a": "first"}}
 	if e.Message() != "first" || !strings.Contains(e.Error(), "a: first; b: second") {
 		t.Errorf("Message = %q, Error = %q", e.Message(), e.Error())
+	}
+}
+
+func TestRequestMetaUserAgent(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("a", maxUserAgent-1) + "é" // "é" straddles the limit
+	tests := []struct{ in, want string }{
+		{"Mozilla/5.0", "Mozilla/5.0"},
+		{strings.Repeat("a", maxUserAgent+10), strings.Repeat("a", maxUserAgent)},
+		{long, strings.Repeat("a", maxUserAgent-1)},
+		{"bad \xff byte", "bad \uFFFD byte"},
+	}
+	for _, tt := range tests {
+		got := RequestMeta{UserAgent: tt.in}.userAgent()
+		if got != tt.want {
+			t.Errorf("userAgent(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if !utf8.ValidString(got) || len(got) > maxUserAgent {
+			t.Errorf("userAgent(%q) = %q: invalid UTF-8 or longer than %d bytes", tt.in, got, maxUserAgent)
+		}
+	}
+}
+
+func TestMaxSignInPasswordBytes(t *testing.T) {
+	t.Parallel()
+	def := 4 * password.DefaultMaxLength
+	tests := []struct {
+		policy password.Policy
+		want   int
+	}{
+		{password.Policy{}, def}, // zero means the default, not "nothing"
+		{password.Policy{MaxLength: 64}, def},
+		{password.Policy{MaxLength: 1000}, 4000},
+	}
+	for _, tt := range tests {
+		if got := maxSignInPasswordBytes(&tt.policy); got != tt.want {
+			t.Errorf("maxSignInPasswordBytes(%+v) = %d, want %d", tt.policy, got, tt.want)
+		}
 	}
 }

@@ -36,13 +36,13 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, params Update
 	if params.Email != nil {
 		newEmail = NormalizeEmail(*params.Email)
 		if !validEmail(newEmail) {
-			probs.add("email", "Enter a valid email address, like name@example.com.")
+			probs.add("email", msgEnterEmail)
 		}
 	}
 	if params.PhoneNumber != nil {
 		newPhone = strings.TrimSpace(*params.PhoneNumber)
 		if newPhone != "" && !validPhone(newPhone) {
-			probs.add("phone_number", "Enter the phone number in international format, like +14155550123.")
+			probs.add("phone_number", msgEnterPhone)
 		}
 	}
 	for name, value := range params.Attributes {
@@ -120,7 +120,7 @@ func (s *Service) sendEmailChangeCode(ctx context.Context, u *User, code string)
 func (s *Service) ConfirmEmailChange(ctx context.Context, p *Principal, code string, meta RequestMeta) error {
 	code = strings.TrimSpace(code)
 	if !validCodeFormat(code) {
-		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"code": "Enter the 6-digit code from the email."}}
+		return fieldError("code", msgEnterCode)
 	}
 	if err := s.limitIP(ctx, keyConfirmIP, meta, s.cfg.Limits.ConfirmPerIP); err != nil {
 		return err

@@ -13,7 +13,7 @@ import (
 func (s *Service) ForgotPassword(ctx context.Context, email string, meta RequestMeta) error {
 	email = NormalizeEmail(email)
 	if !validEmail(email) {
-		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"email": "Enter a valid email address, like name@example.com."}}
+		return fieldError("email", msgEnterEmail)
 	}
 	if err := s.limitIP(ctx, keyForgotIP, meta, s.cfg.Limits.ForgotPerIP); err != nil {
 		return err
@@ -65,9 +65,13 @@ func (s *Service) ResetPassword(ctx context.Context, p ResetParams, meta Request
 	if err := s.limitIP(ctx, keyResetIP, meta, s.cfg.Limits.ResetPerIP); err != nil {
 		return err
 	}
+	// Find the user the proof is for: by the link's code row, or by the
+	// email typed next to the code. Either way u is read once here; the
+	// transaction below reads it again, under the code's protection.
 	var (
-		sub string
+		u   *User
 		pr  proof
+		err error
 	)
 	switch {
 	case p.Token != "":
@@ -81,24 +85,24 @@ func (s *Service) ResetPassword(ctx context.Context, p ResetParams, meta Request
 		if err != nil {
 			return fmt.Errorf("identity: reset password: %w", err)
 		}
-		sub, pr = c.Sub, proof{linkToken: p.Token}
+		if u, err = s.store.UserBySub(ctx, c.Sub); err != nil {
+			return fmt.Errorf("identity: reset password: %w", err)
+		}
+		pr = proof{linkToken: p.Token}
 	default:
 		if !validCodeFormat(p.Code) {
-			return &ValidationError{Code: "validation_failed", Fields: map[string]string{"code": "Enter the 6-digit code from the email."}}
+			return fieldError("code", msgEnterCode)
 		}
-		u, err := s.store.UserByEmail(ctx, p.Email)
+		u, err = s.store.UserByEmail(ctx, p.Email)
 		if errors.Is(err, ErrNotFound) {
 			return ErrInvalidCode
 		}
 		if err != nil {
 			return fmt.Errorf("identity: reset password: %w", err)
 		}
-		sub, pr = u.Sub, proof{code: p.Code}
+		pr = proof{code: p.Code}
 	}
-	u, err := s.store.UserBySub(ctx, sub)
-	if err != nil {
-		return fmt.Errorf("identity: reset password: %w", err)
-	}
+	sub := u.Sub
 	if err := s.checkPassword("new_password", p.NewPassword, u.Email); err != nil {
 		return err
 	}
@@ -152,7 +156,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, params Chang
 		return fmt.Errorf("identity: change password: %w", err)
 	}
 	if params.CurrentPassword == "" {
-		return &ValidationError{Code: "validation_failed", Fields: map[string]string{"current_password": "Enter your current password."}}
+		return fieldError("current_password", "Enter your current password.")
 	}
 	if err := s.checkPassword("new_password", params.NewPassword, u.Email); err != nil {
 		return err

@@ -77,7 +77,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, meta Request
 		if err := tx.MarkRefreshTokenRotated(ctx, t.Hash, now, sealed); err != nil {
 			return err
 		}
-		return tx.TouchSession(ctx, sess.ID, now, meta.IP, truncate(meta.UserAgent, 512))
+		return tx.TouchSession(ctx, sess.ID, now, meta.IP, meta.userAgent())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identity: refresh: %w", err)

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pinhole/pinhole/identity/password"
 	"github.com/pinhole/pinhole/identity/token"
@@ -153,12 +155,31 @@ type RequestMeta struct {
 	UserAgent string
 }
 
+// maxUserAgent bounds the User-Agent kept with sessions and audit events:
+// the client chooses it, so it must not choose how much we store.
+const maxUserAgent = 512
+
+// userAgent is the User-Agent as stored: valid UTF-8 (PostgreSQL refuses
+// anything else in a text column, and HTTP allows raw bytes in headers),
+// cut to maxUserAgent bytes without splitting a character.
+func (m RequestMeta) userAgent() string {
+	ua := strings.ToValidUTF8(m.UserAgent, "\uFFFD")
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	cut := maxUserAgent
+	for cut > 0 && !utf8.RuneStart(ua[cut]) {
+		cut--
+	}
+	return ua[:cut]
+}
+
 // audit records an event. Failing to audit must not fail the user's request
 // (the action already happened), so errors are logged, not returned.
 func (s *Service) audit(ctx context.Context, e Event, meta RequestMeta) {
 	e.At = s.now()
 	e.IP = meta.IP
-	e.UserAgent = truncate(meta.UserAgent, 512)
+	e.UserAgent = meta.userAgent()
 	if err := s.store.AddEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "audit event not recorded", "kind", e.Kind, "err", err)
 	}
@@ -176,11 +197,4 @@ func (s *Service) send(ctx context.Context, e Email) {
 // link builds an absolute URL on the pool's public origin.
 func (s *Service) link(path string, query url.Values) string {
 	return s.cfg.Issuer + path + "?" + query.Encode()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

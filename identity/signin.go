@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/pinhole/pinhole/identity/password"
 	"github.com/pinhole/pinhole/identity/token"
 )
 
@@ -52,7 +53,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, meta RequestMeta
 	if err := probs.err(); err != nil {
 		return nil, err
 	}
-	if len(pw) > s.cfg.Policy.MaxLength*4 {
+	if len(pw) > maxSignInPasswordBytes(s.cfg.Policy) {
 		// Nobody's real password; don't spend a hash on it.
 		return nil, ErrInvalidCredentials
 	}
@@ -111,6 +112,15 @@ func (s *Service) SignIn(ctx context.Context, email, pw string, meta RequestMeta
 	return &SignInResult{Tokens: tokens, SessionID: sess.ID}, nil
 }
 
+// maxSignInPasswordBytes is the longest password SignIn will hash: four
+// bytes (the most UTF-8 spends on a character) for each character a new
+// password may have. A zero MaxLength means the default, as in Policy
+// itself, and a policy lowered below the default must not lock out the
+// passwords it used to allow.
+func maxSignInPasswordBytes(p *password.Policy) int {
+	return 4 * max(p.MaxLength, password.DefaultMaxLength)
+}
+
 // releaseSignIn gives back a reserved attempt whose password was never
 // checked (the hasher was at capacity): a busy server must not push a real
 // user towards backoff or the failure cap.
@@ -155,7 +165,7 @@ func (s *Service) startSession(ctx context.Context, u *User, meta RequestMeta) (
 	sess := &Session{
 		ID: uuid.NewString(), Sub: u.Sub,
 		AuthTime: now, CreatedAt: now, LastUsedAt: now, ExpiresAt: now.Add(s.cfg.RefreshTTL),
-		IP: meta.IP, UserAgent: truncate(meta.UserAgent, 512),
+		IP: meta.IP, UserAgent: meta.userAgent(),
 	}
 	err = s.store.Tx(ctx, func(tx Store) error {
 		if err := tx.CreateSession(ctx, *sess); err != nil {

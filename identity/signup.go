@@ -27,11 +27,11 @@ func (s *Service) validateSignUp(p *SignUpParams) error {
 	p.PhoneNumber = strings.TrimSpace(p.PhoneNumber)
 	probs := problems{}
 	if !validEmail(p.Email) {
-		probs.add("email", "Enter a valid email address, like name@example.com.")
+		probs.add("email", msgEnterEmail)
 	}
 	pwErr := s.checkPassword("password", p.Password, p.Email)
 	if p.PhoneNumber != "" && !validPhone(p.PhoneNumber) {
-		probs.add("phone_number", "Enter the phone number in international format, like +14155550123.")
+		probs.add("phone_number", msgEnterPhone)
 	}
 	for name, value := range p.Attributes {
 		if msg := s.checkAttribute(name, value, true); msg != "" {

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/internal/database"
 )
 
 // codeRow is a row of codes: at most one live code per user and purpose,
@@ -36,8 +37,8 @@ func newCodeRow(c identity.Code) codeRow {
 		CodeHash:  c.CodeHash,
 		LinkHash:  c.LinkHash,
 		Attempts:  c.Attempts,
-		ExpiresAt: dbTime(c.ExpiresAt),
-		CreatedAt: dbTime(c.CreatedAt),
+		ExpiresAt: database.Time(c.ExpiresAt),
+		CreatedAt: database.Time(c.CreatedAt),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/internal/database"
 )
 
 // eventRow is a row of audit_events. Rows are only ever added.
@@ -49,7 +50,7 @@ func (r *eventRow) event() identity.Event {
 // numbers events) and a zero e.At means now.
 func (s *Store) AddEvent(ctx context.Context, e identity.Event) error {
 	row := eventRow{
-		At:        dbTime(e.At),
+		At:        database.Time(e.At),
 		Kind:      string(e.Kind),
 		Outcome:   e.Outcome,
 		SessionID: e.SessionID,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/token"
+	"github.com/pinhole/pinhole/internal/database"
 )
 
 // keyRow is a row of signing_keys: one ES256 private key of the pool. The
@@ -47,7 +48,7 @@ func (s *Store) AddKey(ctx context.Context, k token.Key) error {
 	row := keyRow{
 		ID:         k.ID,
 		PrivateDER: k.PrivateDER,
-		CreatedAt:  dbTime(k.CreatedAt),
+		CreatedAt:  database.Time(k.CreatedAt),
 		RetiredAt:  dbTimePtr(k.RetiredAt),
 	}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
@@ -60,7 +61,7 @@ func (s *Store) AddKey(ctx context.Context, k token.Key) error {
 // retirement counts. An unknown id returns identity.ErrNotFound.
 func (s *Store) RetireKey(ctx context.Context, id string, at time.Time) error {
 	db := s.db.WithContext(ctx)
-	res := db.Model(&keyRow{}).Where("id = ? AND retired_at IS NULL", id).Update("retired_at", dbTime(at))
+	res := db.Model(&keyRow{}).Where("id = ? AND retired_at IS NULL", id).Update("retired_at", database.Time(at))
 	if res.Error != nil {
 		return fmt.Errorf("gormstore: retire signing key: %w", res.Error)
 	}

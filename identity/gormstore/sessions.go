@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/internal/database"
 )
 
 // sessionRow is a row of sessions.
@@ -33,10 +34,10 @@ func newSessionRow(s identity.Session) sessionRow {
 	return sessionRow{
 		ID:         s.ID,
 		Sub:        s.Sub,
-		AuthTime:   dbTime(s.AuthTime),
-		CreatedAt:  dbTime(s.CreatedAt),
-		LastUsedAt: dbTime(s.LastUsedAt),
-		ExpiresAt:  dbTime(s.ExpiresAt),
+		AuthTime:   database.Time(s.AuthTime),
+		CreatedAt:  database.Time(s.CreatedAt),
+		LastUsedAt: database.Time(s.LastUsedAt),
+		ExpiresAt:  database.Time(s.ExpiresAt),
 		RevokedAt:  dbTimePtr(s.RevokedAt),
 		IP:         s.IP,
 		UserAgent:  s.UserAgent,
@@ -84,7 +85,7 @@ func (s *Store) SessionByID(ctx context.Context, id string) (*identity.Session, 
 // TouchSession records use of a session by a refresh: when, and from where.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, ip, userAgent string) error {
 	res := s.db.WithContext(ctx).Model(&sessionRow{}).Where("id = ?", id).Updates(map[string]any{
-		"last_used_at": dbTime(at),
+		"last_used_at": database.Time(at),
 		"ip":           ip,
 		"user_agent":   userAgent,
 	})
@@ -102,7 +103,7 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, ip, u
 // identity.ErrNotFound.
 func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
 	db := s.db.WithContext(ctx)
-	res := db.Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", dbTime(at))
+	res := db.Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", database.Time(at))
 	if res.Error != nil {
 		return fmt.Errorf("gormstore: revoke session: %w", res.Error)
 	}
@@ -124,7 +125,7 @@ func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) erro
 // exceptID (which may be empty), and returns how many it ended. Sessions
 // already revoked or expired are left alone and not counted.
 func (s *Store) RevokeSessions(ctx context.Context, sub string, at time.Time, exceptID string) (int, error) {
-	at = dbTime(at)
+	at = database.Time(at)
 	q := s.db.WithContext(ctx).Model(&sessionRow{}).
 		Where("sub = ? AND revoked_at IS NULL AND expires_at > ?", sub, at)
 	if exceptID != "" {
@@ -142,7 +143,7 @@ func (s *Store) RevokeSessions(ctx context.Context, sub string, at time.Time, ex
 func (s *Store) ActiveSessions(ctx context.Context, sub string, now time.Time) ([]identity.Session, error) {
 	var rows []sessionRow
 	err := s.db.WithContext(ctx).
-		Where("sub = ? AND revoked_at IS NULL AND expires_at > ?", sub, dbTime(now)).
+		Where("sub = ? AND revoked_at IS NULL AND expires_at > ?", sub, database.Time(now)).
 		// id breaks ties, so the order is the same on every call.
 		Order("created_at DESC, id DESC").
 		Find(&rows).Error
@@ -186,7 +187,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t identity.RefreshToken)
 	row := refreshTokenRow{
 		Hash:            t.Hash,
 		SessionID:       t.SessionID,
-		CreatedAt:       dbTime(t.CreatedAt),
+		CreatedAt:       database.Time(t.CreatedAt),
 		RotatedAt:       dbTimePtr(t.RotatedAt),
 		SuccessorSealed: t.SuccessorSealed,
 	}
@@ -227,7 +228,7 @@ func (s *Store) LockRefreshToken(ctx context.Context, hash []byte) (*identity.Re
 // successor, kept sealed for replays within the grace window.
 func (s *Store) MarkRefreshTokenRotated(ctx context.Context, hash []byte, at time.Time, successorSealed []byte) error {
 	res := s.db.WithContext(ctx).Model(&refreshTokenRow{}).Where("hash = ?", hash).Updates(map[string]any{
-		"rotated_at":       dbTime(at),
+		"rotated_at":       database.Time(at),
 		"successor_sealed": successorSealed,
 	})
 	if res.Error != nil {

@@ -75,7 +75,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx identity.Store) error) error 
 // microseconds). The domain passes the times that matter; this one fills in
 // a zero event time and stamps throttle rows for housekeeping.
 func (s *Store) now() time.Time {
-	return dbTime(s.db.NowFunc())
+	return s.db.NowFunc() // already database.Time: UTC, whole microseconds
 }
 
 // errUserNotFound is what user lookups return when nothing matches. It is
@@ -93,20 +93,12 @@ func notFound(err error) error {
 	return err
 }
 
-// dbTime is a time as it is written: in UTC, because SQLite stores times as
-// text and text sorts by instant only when every value has the same offset,
-// and truncated to microseconds, PostgreSQL's precision, so that a value
-// reads back equal to what was written on both databases.
-func dbTime(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Microsecond)
-}
-
-// dbTimePtr is dbTime for a time that may be absent (a NULL column).
+// dbTimePtr is database.Time for a time that may be absent (a NULL column).
 func dbTimePtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}
-	v := dbTime(*t)
+	v := database.Time(*t)
 	return &v
 }
 

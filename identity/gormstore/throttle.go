@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/internal/database"
 )
 
 // The throttle counters live in the database so that every replica counts
@@ -59,12 +60,12 @@ func (s *Store) HitWindow(ctx context.Context, key string, now time.Time, window
 	if window <= 0 {
 		return 0, time.Time{}, fmt.Errorf("gormstore: hit window: window must be positive, got %v", window)
 	}
-	now = dbTime(now)
+	now = database.Time(now)
 	var row throttleWindowRow
 	err = s.db.WithContext(ctx).Raw(hitWindowSQL, map[string]any{
 		"key":      key,
 		"now":      now,
-		"reset_at": dbTime(now.Add(window)),
+		"reset_at": database.Time(now.Add(window)),
 	}).Scan(&row).Error
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("gormstore: hit window: %w", err)
@@ -124,7 +125,7 @@ func (s *Store) BeginAttempt(ctx context.Context, key string, now time.Time, max
 	var reserved []throttleAttemptRow
 	err = db.Raw(beginAttemptSQL, map[string]any{
 		"key":          key,
-		"now":          dbTime(now),
+		"now":          database.Time(now),
 		"max_failures": maxFailures,
 		"updated_at":   s.now(),
 	}).Scan(&reserved).Error

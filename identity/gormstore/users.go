@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/internal/database"
 )
 
 // userRow is a row of users. Rows are this package's own types, never the
@@ -64,8 +65,8 @@ func newUserRow(u *identity.User) userRow {
 		Attributes:          attributes,
 		Groups:              groups,
 		PasswordChangedAt:   nullTime(u.PasswordChangedAt),
-		CreatedAt:           dbTime(u.CreatedAt),
-		UpdatedAt:           dbTime(u.UpdatedAt),
+		CreatedAt:           database.Time(u.CreatedAt),
+		UpdatedAt:           database.Time(u.UpdatedAt),
 	}
 }
 

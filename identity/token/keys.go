@@ -96,17 +96,8 @@ func (i *Issuer) EnsureKey(ctx context.Context) error {
 	if keys.signing != nil {
 		return nil
 	}
-	if _, err := i.addKey(ctx, keys); err != nil {
+	if _, err := i.addSigningKey(ctx, keys); err != nil {
 		return fmt.Errorf("token: ensure key: %w", err)
-	}
-	if err := i.settle(ctx); err != nil {
-		return fmt.Errorf("token: ensure key: %w", err)
-	}
-	if keys, err = i.reload(ctx, 0); err != nil {
-		return fmt.Errorf("token: ensure key: %w", err)
-	}
-	if keys.signing == nil {
-		return errors.New("token: ensure key: store has no signing key after adding one")
 	}
 	return nil
 }
@@ -121,37 +112,49 @@ func (i *Issuer) Rotate(ctx context.Context) (newKID string, err error) {
 	if err != nil {
 		return "", fmt.Errorf("token: rotate keys: %w", err)
 	}
-	if _, err := i.addKey(ctx, keys); err != nil {
+	if newKID, err = i.addSigningKey(ctx, keys); err != nil {
 		return "", fmt.Errorf("token: rotate keys: %w", err)
+	}
+	return newKID, nil
+}
+
+// addSigningKey adds a key newer than every key in existing, settles the
+// store (retiring whatever signed before, and keys left by a race between
+// replicas) and rereads it, returning the kid of the key that now signs.
+// That may be another replica's key, if one added its own at the same time.
+func (i *Issuer) addSigningKey(ctx context.Context, existing *keySet) (kid string, err error) {
+	if err := i.addKey(ctx, existing); err != nil {
+		return "", err
 	}
 	if err := i.settle(ctx); err != nil {
-		return "", fmt.Errorf("token: rotate keys: %w", err)
+		return "", err
 	}
-	if keys, err = i.reload(ctx, 0); err != nil {
-		return "", fmt.Errorf("token: rotate keys: %w", err)
+	keys, err := i.reload(ctx, 0)
+	if err != nil {
+		return "", err
 	}
 	if keys.signing == nil {
-		return "", errors.New("token: rotate keys: store has no signing key after adding one")
+		return "", errors.New("store has no signing key after adding one")
 	}
 	return keys.signing.id, nil
 }
 
 // addKey generates a P-256 key and adds it to the store, dated so that it is
 // newer than every key in existing.
-func (i *Issuer) addKey(ctx context.Context, existing *keySet) (Key, error) {
+func (i *Issuer) addKey(ctx context.Context, existing *keySet) error {
 	// Since Go 1.26 GenerateKey ignores its reader and always uses the
 	// system's secure random source, so Config.Rand is not passed here.
 	private, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return Key{}, fmt.Errorf("generate key: %w", err)
+		return fmt.Errorf("generate key: %w", err)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(private)
 	if err != nil {
-		return Key{}, fmt.Errorf("encode key: %w", err)
+		return fmt.Errorf("encode key: %w", err)
 	}
 	id, err := i.randomID()
 	if err != nil {
-		return Key{}, err
+		return err
 	}
 
 	// The newest key signs, so a new key must sort after every existing one
@@ -167,9 +170,9 @@ func (i *Issuer) addKey(ctx context.Context, existing *keySet) (Key, error) {
 
 	k := Key{ID: id, PrivateDER: der, CreatedAt: created}
 	if err := i.store.AddKey(ctx, k); err != nil {
-		return Key{}, fmt.Errorf("add key: %w", err)
+		return fmt.Errorf("add key: %w", err)
 	}
-	return k, nil
+	return nil
 }
 
 // settle brings the store back to its resting state: exactly one key that is

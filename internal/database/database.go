@@ -85,11 +85,9 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*DB, error) {
 		// the wrapper saves two round trips per write (the benchmarks showed
 		// it on the credential vend and refresh paths).
 		SkipDefaultTransaction: true,
-		// Times written by gorm (CreatedAt, UpdatedAt) are UTC and rounded to
-		// PostgreSQL's microsecond precision, so a value reads back equal on
-		// both dialects, and SQLite, which stores times as text, compares
-		// them correctly (text with mixed offsets would not sort by instant).
-		NowFunc: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		// Times gorm stamps itself (CreatedAt, UpdatedAt) get the same
+		// treatment as times the stores write: see Time.
+		NowFunc: func() time.Time { return Time(time.Now()) },
 		// Driver errors become gorm.ErrDuplicatedKey and
 		// gorm.ErrForeignKeyViolated on both dialects, so stores can map "email
 		// already taken" without parsing SQLite or PostgreSQL error codes.
@@ -129,6 +127,14 @@ func Open(ctx context.Context, databaseURL string, opts Options) (*DB, error) {
 	}
 	return db, nil
 }
+
+// Time is t as Pinhole writes it to either database: in UTC, because SQLite
+// stores times as text and text sorts by instant only when every value has
+// the same offset (keyset pagination and expiry queries compare them), and
+// truncated to microseconds, PostgreSQL's precision, so a value reads back
+// equal to what was written on both dialects. Stores pass every time they
+// write or compare against through it.
+func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // Ping checks that the database answers, for start-up and for /readyz.
 func (db *DB) Ping(ctx context.Context) error {

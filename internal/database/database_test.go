@@ -281,6 +281,17 @@ func TestTimesRoundTrip(t *testing.T) {
 	})
 }
 
+// Time gives the form every store writes: UTC, whole microseconds.
+func TestTime(t *testing.T) {
+	t.Parallel()
+	in := time.Date(2024, 3, 1, 12, 30, 45, 123456789, time.FixedZone("CET", 3600))
+	got := database.Time(in)
+	want := time.Date(2024, 3, 1, 11, 30, 45, 123456000, time.UTC)
+	if !got.Equal(want) || got.Location() != time.UTC {
+		t.Errorf("Time(%v) = %v, want %v", in, got, want)
+	}
+}
+
 // Unique violations surface as gorm.ErrDuplicatedKey on both dialects, which
 // is what stores map to "email already registered".
 func TestDuplicateKeyIsTranslated(t *testing.T) {
