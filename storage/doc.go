@@ -61,5 +61,5 @@
 //
 // The app's own identity is used for everything else: bucket bootstrap
 // (Client.EnsureBucket), STS calls (Broker), presigned GETs for the gallery
-// (Client.PresignGet, signed for MinIO's public host), and Stat and Delete.
+// (Client.PresignGetAs, signed for MinIO's public host), and Stat and Delete.
 package storage

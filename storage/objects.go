@@ -31,25 +31,17 @@ type ObjectInfo struct {
 	LastModified time.Time
 }
 
-// PresignGet returns a URL through which a browser can GET key for ttl
+// PresignGetAs returns a URL through which a browser can GET key for ttl
 // (between one second and seven days), signed with the app's identity for
 // MinIO's public host. It is computed locally, without a request to MinIO,
 // so galleries still render links while MinIO is briefly down.
-func (c *Client) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	if err := s3utils.CheckValidObjectName(key); err != nil {
-		return "", fmt.Errorf("storage: presign %q: %w", key, err)
-	}
-	if ttl < minPresignTTL || ttl > maxPresignTTL {
-		return "", fmt.Errorf("storage: presign %q: ttl %s is outside [%s, %s]", key, ttl, minPresignTTL, maxPresignTTL)
-	}
-	return c.presign(ctx, key, ttl, nil)
-}
-
-// PresignGetAs is PresignGet with the response's Content-Type fixed to
-// contentType (an S3 response override that is part of the signature), and
-// Content-Disposition inline. Whatever the owner later writes to the key
-// (they hold PUT rights until their credentials expire), the URL serves it
-// as the image type that was checked at registration, never as HTML.
+//
+// The response's Content-Type is fixed to contentType (an S3 response
+// override that is part of the signature), and Content-Disposition to
+// inline. Whatever the owner later writes to the key (they hold PUT rights
+// until their credentials expire), the URL serves it as the image type that
+// was checked at registration, never as HTML. That is why there is no
+// variant without a type.
 func (c *Client) PresignGetAs(ctx context.Context, key, contentType string, ttl time.Duration) (string, error) {
 	if err := s3utils.CheckValidObjectName(key); err != nil {
 		return "", fmt.Errorf("storage: presign %q: %w", key, err)
@@ -58,10 +50,6 @@ func (c *Client) PresignGetAs(ctx context.Context, key, contentType string, ttl 
 		return "", fmt.Errorf("storage: presign %q: ttl %s is outside [%s, %s]", key, ttl, minPresignTTL, maxPresignTTL)
 	}
 	params := url.Values{"response-content-type": {contentType}, "response-content-disposition": {"inline"}}
-	return c.presign(ctx, key, ttl, params)
-}
-
-func (c *Client) presign(ctx context.Context, key string, ttl time.Duration, params url.Values) (string, error) {
 	u, err := c.presigner.PresignedGetObject(ctx, c.bucket, key, ttl, params)
 	if err != nil {
 		return "", fmt.Errorf("storage: presign %q: %w", key, err)

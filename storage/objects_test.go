@@ -40,9 +40,9 @@ func TestPresignGetSignsForThePublicHost(t *testing.T) {
 	cfg.PublicURL = mustURL(t, "http://localhost:"+env.endpoint.Port())
 	client := mustClient(t, cfg)
 
-	raw, err := client.PresignGet(ctx, key, time.Minute)
+	raw, err := client.PresignGetAs(ctx, key, "image/jpeg", time.Minute)
 	if err != nil {
-		t.Fatalf("PresignGet() error = %v", err)
+		t.Fatalf("PresignGetAs() error = %v", err)
 	}
 	u := mustURL(t, raw)
 	if u.Host != cfg.PublicURL.Host {
@@ -63,7 +63,7 @@ func TestPresignGetSignsForThePublicHost(t *testing.T) {
 	}
 }
 
-func TestPresignGet(t *testing.T) {
+func TestPresignGetAs(t *testing.T) {
 	t.Parallel()
 	// Presigning is local: a public host the app cannot reach (here, one
 	// that does not exist) still gets a URL, and no request is made.
@@ -75,9 +75,9 @@ func TestPresignGet(t *testing.T) {
 		Bucket:    testBucket,
 		// No Region: the presigner must still not ask MinIO for one.
 	})
-	raw, err := client.PresignGet(context.Background(), "users/"+alice+"/photos/1.jpg", time.Hour)
+	raw, err := client.PresignGetAs(context.Background(), "users/"+alice+"/photos/1.jpg", "image/jpeg", time.Hour)
 	if err != nil {
-		t.Fatalf("PresignGet() error = %v", err)
+		t.Fatalf("PresignGetAs() error = %v", err)
 	}
 	u := mustURL(t, raw)
 	if u.Scheme != "https" || u.Host != "photos.invalid" || u.Path != "/photos/users/"+alice+"/photos/1.jpg" {
@@ -96,8 +96,8 @@ func TestPresignGet(t *testing.T) {
 		{"users/" + alice + "/1.jpg", 500 * time.Millisecond},
 		{"users/" + alice + "/1.jpg", 8 * 24 * time.Hour},
 	} {
-		if got, err := client.PresignGet(context.Background(), tt.key, tt.ttl); err == nil {
-			t.Errorf("PresignGet(%q, %s) = %q, want an error", tt.key, tt.ttl, got)
+		if got, err := client.PresignGetAs(context.Background(), tt.key, "image/jpeg", tt.ttl); err == nil {
+			t.Errorf("PresignGetAs(%q, %s) = %q, want an error", tt.key, tt.ttl, got)
 		}
 	}
 }
@@ -111,7 +111,7 @@ func TestPublicURLDefaultsToEndpoint(t *testing.T) {
 		Bucket:    testBucket,
 		Region:    testRegion,
 	})
-	raw, err := client.PresignGet(context.Background(), "users/"+alice+"/photos/1.jpg", time.Minute)
+	raw, err := client.PresignGetAs(context.Background(), "users/"+alice+"/photos/1.jpg", "image/jpeg", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +183,8 @@ func TestObjectsWhileMinIOIsDown(t *testing.T) {
 		t.Errorf("Delete() error = %v, want ErrUnavailable", err)
 	}
 	// Presigned URLs still work: the gallery keeps rendering.
-	if _, err := client.PresignGet(ctx, "users/"+alice+"/photos/1.jpg", time.Minute); err != nil {
-		t.Errorf("PresignGet() error = %v, want nil while MinIO is down", err)
+	if _, err := client.PresignGetAs(ctx, "users/"+alice+"/photos/1.jpg", "image/jpeg", time.Minute); err != nil {
+		t.Errorf("PresignGetAs() error = %v, want nil while MinIO is down", err)
 	}
 }
 

@@ -69,23 +69,21 @@ func StartMailpit(ctx context.Context, cfg MailpitConfig) (*Mailpit, error) {
 		tail:   newTailBuffer(32 << 10),
 		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
 	}
-	autoPorts := cfg.SMTPAddr == "" || cfg.HTTPAddr == ""
-	for attempt := 1; ; attempt++ {
+	err = startOnFreePorts(ctx, cfg.SMTPAddr == "" || cfg.HTTPAddr == "", func() error {
 		try := cfg
+		var err error
 		if try.SMTPAddr == "" {
 			if try.SMTPAddr, err = freeAddr(); err != nil {
-				break
+				return err
 			}
 		}
 		if try.HTTPAddr == "" {
 			if try.HTTPAddr, err = freeAddr(); err != nil {
-				break
+				return err
 			}
 		}
-		if err = m.start(ctx, try); err == nil || !autoPorts || attempt == 3 || !errors.Is(err, errExited) || ctx.Err() != nil {
-			break
-		}
-	}
+		return m.start(ctx, try)
+	})
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return nil, err

@@ -85,24 +85,22 @@ func StartMinIO(ctx context.Context, cfg MinIOConfig) (*MinIO, error) {
 		client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 
-	autoPorts := cfg.Addr == "" || cfg.ConsoleAddr == ""
-	for attempt := 1; ; attempt++ {
+	err = startOnFreePorts(ctx, cfg.Addr == "" || cfg.ConsoleAddr == "", func() error {
 		try := cfg
+		var err error
 		if try.Addr == "" {
 			if try.Addr, err = freeAddr(); err != nil {
-				break
+				return err
 			}
 		}
 		if try.ConsoleAddr == "" {
 			if try.ConsoleAddr, err = freeAddr(); err != nil {
-				break
+				return err
 			}
 		}
 		m.cfg = try
-		if err = m.startLocked(ctx); err == nil || !autoPorts || attempt == 3 || !errors.Is(err, errExited) || ctx.Err() != nil {
-			break
-		}
-	}
+		return m.startLocked(ctx)
+	})
 	if err != nil {
 		_ = os.RemoveAll(scratch)
 		return nil, err

@@ -152,22 +152,21 @@ func StartPostgres(ctx context.Context, cfg PostgresConfig) (*Postgres, error) {
 		}
 	}
 
-	for attempt := 1; ; attempt++ {
+	err = startOnFreePorts(ctx, cfg.Port == 0, func() error {
 		p.Port = cfg.Port
 		if p.Port == 0 {
+			var err error
 			if p.Port, err = FreePort(); err != nil {
-				return fail(err)
+				return err
 			}
 		}
 		p.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.Port)
-		err = p.start(ctx, binDir, cred, out)
-		if err == nil {
-			return p, nil
-		}
-		if cfg.Port != 0 || attempt == 3 || !errors.Is(err, errExited) || ctx.Err() != nil {
-			return fail(withTail(err, "postgres", tail))
-		}
+		return p.start(ctx, binDir, cred, out)
+	})
+	if err != nil {
+		return fail(withTail(err, "postgres", tail))
 	}
+	return p, nil
 }
 
 // initdb creates the cluster. It is short-lived, so unlike the server it may

@@ -17,9 +17,23 @@ import (
 )
 
 // errExited marks a service that died before it became ready. Start
-// functions retry those with fresh ports, because the usual cause is a port
-// that FreePort handed out and another process grabbed in the meantime.
+// functions retry those with fresh ports (see startOnFreePorts), because the
+// usual cause is a port that FreePort handed out and another process grabbed
+// in the meantime.
 var errExited = errors.New("exited before it was ready")
+
+// startOnFreePorts calls start, which picks its free ports afresh on every
+// call, up to three times while it fails with errExited. With fixed ports
+// (picked is false) a retry would only meet the same conflict, so the first
+// error stands.
+func startOnFreePorts(ctx context.Context, picked bool, start func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := start()
+		if err == nil || !picked || attempt == 3 || !errors.Is(err, errExited) || ctx.Err() != nil {
+			return err
+		}
+	}
+}
 
 // credential is the user a child runs as (PostgreSQL refuses to run as root).
 type credential struct {

@@ -64,19 +64,13 @@ func (r *photoRow) photo() *storage.Photo {
 	}
 }
 
-// dbTime is a time as it is written: UTC, because SQLite keeps times as text
-// and text sorts by instant only when every value has the same offset (the
-// keyset pagination compares them), and whole microseconds, PostgreSQL's
-// precision, so a value reads back equal on both databases.
-func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
-
 // CreatePhoto inserts p, with its CreatedAt as given (the gallery owns the
 // clock). An id or object key already recorded returns storage.ErrPhotoExists.
 func (s *Store) CreatePhoto(ctx context.Context, p *storage.Photo) error {
 	row := photoRow{
 		ID: p.ID, Owner: p.Owner, Key: p.Key, ThumbKey: p.ThumbKey,
 		Size: p.Size, ContentType: p.ContentType, Caption: p.Caption,
-		CreatedAt: dbTime(p.CreatedAt),
+		CreatedAt: database.Time(p.CreatedAt),
 	}
 	err := s.db.WithContext(ctx).Create(&row).Error
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -114,7 +108,7 @@ func (s *Store) ListPhotos(ctx context.Context, owner string, after *storage.Pho
 		// The row-value form (created_at, id) < (?, ?) says the same, but
 		// spelled out it is plain SQL that both databases plan onto the
 		// (owner, created_at, id) index.
-		at := dbTime(after.CreatedAt)
+		at := database.Time(after.CreatedAt)
 		q = q.Where("created_at < ? OR (created_at = ? AND id < ?)", at, at, after.ID)
 	}
 	var rows []photoRow
