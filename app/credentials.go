@@ -25,20 +25,13 @@ func (s *server) handleCredentials(c echo.Context) error {
 	p := principal(c)
 	creds, err := s.broker.Vend(ctx, p.Sub, p.SessionID)
 	if err != nil {
-		s.ids.RecordEvent(ctx, p, identity.EventCredentialsVend, identity.OutcomeFailure, vendFailure(err), requestMeta(c))
+		// The audit detail is the error code the caller saw, so the
+		// activity list can say why.
+		s.ids.RecordEvent(ctx, p, identity.EventCredentialsVend, identity.OutcomeFailure, publicError(err).Code, requestMeta(c))
 		return err
 	}
 	s.ids.RecordEvent(ctx, p, identity.EventCredentialsVend, identity.OutcomeSuccess, "", requestMeta(c))
 	return c.JSON(http.StatusOK, creds)
-}
-
-// vendFailure is the audit detail of a refused vend: the error code the
-// caller saw, so the activity list can say why.
-func vendFailure(err error) string {
-	if errors.Is(err, storage.ErrUnavailable) {
-		return "storage_unavailable"
-	}
-	return publicError(err).Code
 }
 
 // forgetCredentials drops the broker's cached credentials of sessions that

@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -120,6 +121,23 @@ func publicError(err error) APIError {
 	return internalError
 }
 
+// retryWait is how long a client refused with a 429 or 503 should wait: what
+// the domain said, else a guess (a moment for a throttle, longer for an
+// outage), and never under a second.
+func (e APIError) retryWait() time.Duration {
+	wait := e.retryAfter
+	if wait <= 0 && e.Status == http.StatusServiceUnavailable {
+		wait = 5 * time.Second
+	}
+	return max(wait, time.Second)
+}
+
+// setRetryAfter sets the Retry-After header in whole seconds, rounded up so
+// a client never comes back before the wait is over.
+func setRetryAfter(c echo.Context, wait time.Duration) {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+}
+
 // handleError is Echo's error handler: every error a handler returns ends here
 // and leaves as JSON (API and non-HTML clients) or an HTML error page.
 func (s *server) handleError(err error, c echo.Context) {
@@ -135,14 +153,7 @@ func (s *server) handleError(err error, c echo.Context) {
 			"method", req.Method, "path", req.URL.Path, "request_id", reqID)
 	}
 	if pub.Status == http.StatusServiceUnavailable || pub.Status == http.StatusTooManyRequests {
-		wait := pub.retryAfter
-		if wait <= 0 {
-			wait = time.Second
-			if pub.Status == http.StatusServiceUnavailable {
-				wait = 5 * time.Second
-			}
-		}
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)))
+		setRetryAfter(c, pub.retryWait())
 	}
 	if pub.Status == http.StatusUnauthorized && strings.HasPrefix(req.Header.Get(echo.HeaderAuthorization), "Bearer ") {
 		// RFC 6750 §3: tell OAuth clients why the bearer token failed.

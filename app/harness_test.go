@@ -135,17 +135,24 @@ func (r response) str(key string) string {
 
 func (e *apiEnv) do(method, path string, body any, bearer string) response {
 	e.t.Helper()
+	return doJSON(e.t, e.URL, method, path, body, bearer)
+}
+
+// doJSON calls the JSON API at baseURL: body (if any) is sent as JSON, and
+// bearer (if any) as the access token.
+func doJSON(t testing.TB, baseURL, method, path string, body any, bearer string) response {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			e.t.Fatalf("marshal: %v", err)
+			t.Fatalf("marshal: %v", err)
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
+	req, err := http.NewRequest(method, baseURL+path, rd)
 	if err != nil {
-		e.t.Fatalf("request: %v", err)
+		t.Fatalf("request: %v", err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -155,7 +162,7 @@ func (e *apiEnv) do(method, path string, body any, bearer string) response {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)

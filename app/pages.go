@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +182,7 @@ func formFailure(c echo.Context, err error, inputs map[string]string) (views.For
 	}
 	st := views.FormState{Errors: map[string]string{}, Message: pub.Message}
 	var unplaced []string
-	for _, field := range sortedKeys(pub.Fields) {
+	for _, field := range slices.Sorted(maps.Keys(pub.Fields)) {
 		if input, ok := inputs[field]; ok {
 			st.Errors[input] = pub.Fields[field]
 		} else {
@@ -204,22 +205,13 @@ func formFailure(c echo.Context, err error, inputs map[string]string) (views.For
 		st.Message = strings.TrimSpace(summary + " " + strings.Join(unplaced, " "))
 	}
 	if pub.Status == http.StatusTooManyRequests {
-		wait := max(pub.retryAfter, time.Second)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		wait := pub.retryWait()
+		setRetryAfter(c, wait)
 		if !errors.Is(err, password.ErrBusy) {
 			st.Message = "Too many attempts. Please try again in " + humanWait(wait) + "."
 		}
 	}
 	return st, pub.Status, nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // humanWait says a throttle's wait the way a person would.

@@ -315,7 +315,7 @@ var detailWords = map[string]string{
 	"throttled_ip":      "too many attempts",
 	"throttled_account": "too many attempts",
 	"invalid_code":      "wrong or expired code",
-	// A refused credential vend (see vendFailure).
+	// A refused credential vend (see handleCredentials).
 	"storage_unavailable": "photo storage was unavailable",
 }
 

@@ -136,7 +136,7 @@ func (s *server) handleSignUpForm(c echo.Context) error {
 	}
 	page := s.signUpPage(c)
 	page.Email, page.Phone, page.DisplayName = params.Email, params.PhoneNumber, displayName
-	page.Errors, page.Message = st.Errors, st.Message
+	page.FormState = st
 	return render(c, status, views.SignUp(views.Nav{}, page))
 }
 
@@ -166,7 +166,7 @@ func (s *server) handleConfirmForm(c echo.Context) error {
 	if unhandled != nil {
 		return unhandled
 	}
-	return s.renderConfirm(c, status, views.ConfirmPage{Email: email, Errors: st.Errors, Message: st.Message})
+	return s.renderConfirm(c, status, views.ConfirmPage{Email: email, FormState: st})
 }
 
 // handleResendForm sends a new confirmation code. Like sign-up, it says the
@@ -181,7 +181,7 @@ func (s *server) handleResendForm(c echo.Context) error {
 	if unhandled != nil {
 		return unhandled
 	}
-	return s.renderConfirm(c, status, views.ConfirmPage{Email: email, ResendErrors: st.Errors, ResendMessage: st.Message})
+	return s.renderConfirm(c, status, views.ConfirmPage{Email: email, Resend: st})
 }
 
 // handleConfirmLink is where the link in the confirmation email lands. It is
@@ -232,7 +232,7 @@ func (s *server) handleSignInForm(c echo.Context) error {
 		if unhandled != nil {
 			return unhandled
 		}
-		page := views.SignInPage{CSRF: csrfToken(c), Email: email, Next: next, Errors: st.Errors, Message: st.Message}
+		page := views.SignInPage{CSRF: csrfToken(c), Email: email, Next: next, FormState: st}
 		if errors.Is(err, identity.ErrUserNotConfirmed) {
 			// Only said after a correct password, so it reveals nothing new.
 			page.Unconfirmed = true
@@ -291,7 +291,7 @@ func (s *server) handleForgotForm(c echo.Context) error {
 	if unhandled != nil {
 		return unhandled
 	}
-	return s.renderForgot(c, status, views.ForgotPage{Email: email, Errors: st.Errors, Message: st.Message})
+	return s.renderForgot(c, status, views.ForgotPage{Email: email, FormState: st})
 }
 
 func (s *server) renderReset(c echo.Context, status int, page views.ResetPage) error {
@@ -342,6 +342,6 @@ func (s *server) handleResetForm(c echo.Context) error {
 		st.Message = "This reset link has expired or was already used. Send yourself a new one below."
 	}
 	return s.renderReset(c, status, views.ResetPage{
-		Token: params.Token, Email: params.Email, Errors: st.Errors, Message: st.Message,
+		Token: params.Token, Email: params.Email, FormState: st,
 	})
 }

@@ -95,7 +95,7 @@ func newPagesEnv(t *testing.T, baseURL string) *pagesEnv {
 		t.Fatalf("LoadConfig: %v", err)
 	}
 	mail := &capturingMailer{}
-	hasher := password.NewHasher(password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 4, 64)
+	hasher := password.NewHasher(testParams, 4, 64)
 	ids, err := identity.New(ctx, identity.Config{Issuer: cfg.BaseURL.String(), Attributes: cfg.CustomAttributes},
 		gormstore.New(db), mail, hasher, logger)
 	if err != nil {
@@ -115,13 +115,20 @@ const pagePassword = "quiet harbour lantern 1987"
 // mustConfirmedUser registers and confirms a user through the service.
 func (env *pagesEnv) mustConfirmedUser(t *testing.T, email string) {
 	t.Helper()
+	mustSignUpConfirmed(t, env.ids, env.mail, email, pagePassword, identity.RequestMeta{IP: "192.0.2.50", UserAgent: "test"})
+}
+
+// mustSignUpConfirmed registers a user through the service and confirms the
+// address with the code that mail caught. The page and photo tests share it;
+// the user pool's own tests do the same over HTTP.
+func mustSignUpConfirmed(t *testing.T, ids *identity.Service, mail *capturingMailer, email, pw string, meta identity.RequestMeta) {
+	t.Helper()
 	ctx := context.Background()
-	meta := identity.RequestMeta{IP: "192.0.2.50", UserAgent: "test"}
-	if err := env.ids.SignUp(ctx, identity.SignUpParams{Email: email, Password: pagePassword}, meta); err != nil {
+	if err := ids.SignUp(ctx, identity.SignUpParams{Email: email, Password: pw}, meta); err != nil {
 		t.Fatalf("SignUp(%s): %v", email, err)
 	}
-	code := env.mail.mustLast(t, email, identity.EmailConfirmSignUp).Code
-	if err := env.ids.ConfirmSignUp(ctx, email, code, meta); err != nil {
+	code := mail.mustLast(t, email, identity.EmailConfirmSignUp).Code
+	if err := ids.ConfirmSignUp(ctx, email, code, meta); err != nil {
 		t.Fatalf("ConfirmSignUp(%s): %v", email, err)
 	}
 }
@@ -179,20 +186,26 @@ func (b *pageClient) get(path string) *httptest.ResponseRecorder {
 
 var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
-// submit loads page, then posts form to action with the page's CSRF token,
-// as a person filling in the form would.
-func (b *pageClient) submit(page, action string, form url.Values) *httptest.ResponseRecorder {
-	b.t.Helper()
-	rec := b.get(page)
-	m := csrfInput.FindStringSubmatch(rec.Body.String())
+// withCSRF returns form plus the CSRF token of the page at from, which
+// answered status with body, as a person filling in its form would send.
+func withCSRF(t *testing.T, from string, status int, body string, form url.Values) url.Values {
+	t.Helper()
+	m := csrfInput.FindStringSubmatch(body)
 	if m == nil {
-		b.t.Fatalf("GET %s (%d) has no _csrf input:\n%s", page, rec.Code, rec.Body)
+		t.Fatalf("GET %s (%d) has no _csrf input:\n%s", from, status, body)
 	}
 	withToken := url.Values{"_csrf": {m[1]}}
 	for k, v := range form {
 		withToken[k] = v
 	}
-	return b.do(http.MethodPost, action, withToken, nil)
+	return withToken
+}
+
+// submit loads page, then posts form to action with the page's CSRF token.
+func (b *pageClient) submit(page, action string, form url.Values) *httptest.ResponseRecorder {
+	b.t.Helper()
+	rec := b.get(page)
+	return b.do(http.MethodPost, action, withCSRF(b.t, page, rec.Code, rec.Body.String(), form), nil)
 }
 
 // mustSignIn signs the browser in through the sign-in page.

@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,7 +12,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -169,22 +167,15 @@ type user struct {
 	environment *photosEnv
 }
 
-var userSeq atomic.Int64
+// photosMeta is the caller the photo tests' users sign up and in as.
+var photosMeta = identity.RequestMeta{IP: "192.0.2.7", UserAgent: "photos-test"}
 
 // mustUser signs up, confirms and signs in a new user, through the service
 // (the user pool's own tests cover doing it over HTTP).
 func (e *photosEnv) mustUser(name string) *user {
 	e.t.Helper()
-	ctx := context.Background()
-	meta := identity.RequestMeta{IP: "192.0.2.7", UserAgent: "photos-test"}
-	email := fmt.Sprintf("%s%d@example.com", name, userSeq.Add(1))
-	if err := e.ids.SignUp(ctx, identity.SignUpParams{Email: email, Password: testPassword}, meta); err != nil {
-		e.t.Fatalf("SignUp: %v", err)
-	}
-	code := e.mail.mustLast(e.t, email, identity.EmailConfirmSignUp).Code
-	if err := e.ids.ConfirmSignUp(ctx, email, code, meta); err != nil {
-		e.t.Fatalf("ConfirmSignUp: %v", err)
-	}
+	email := uniqueEmail(name)
+	mustSignUpConfirmed(e.t, e.ids, e.mail, email, testPassword, photosMeta)
 	u := &user{email: email, environment: e}
 	u.signIn()
 	return u
@@ -195,7 +186,7 @@ func (u *user) signIn() {
 	e := u.environment
 	e.t.Helper()
 	ctx := context.Background()
-	res, err := e.ids.SignIn(ctx, u.email, testPassword, identity.RequestMeta{IP: "192.0.2.7", UserAgent: "photos-test"})
+	res, err := e.ids.SignIn(ctx, u.email, testPassword, photosMeta)
 	if err != nil {
 		e.t.Fatalf("SignIn(%s): %v", u.email, err)
 	}
@@ -210,33 +201,11 @@ func (u *user) signIn() {
 // api calls the JSON API as u (or anonymously when u is nil).
 func (e *photosEnv) api(u *user, method, path string, body any) response {
 	e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	bearer := ""
 	if u != nil {
-		req.Header.Set("Authorization", "Bearer "+u.access)
+		bearer = u.access
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := response{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.JSON)
-	return r
+	return doJSON(e.t, e.URL, method, path, body, bearer)
 }
 
 // put stores an object in the photo bucket with the root identity, for
@@ -319,8 +288,6 @@ type pageBrowser struct {
 	client *http.Client
 }
 
-var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
-
 func (e *photosEnv) browser(u *user) *pageBrowser {
 	e.t.Helper()
 	jar, err := cookiejar.New(nil)
@@ -379,13 +346,5 @@ func (b *pageBrowser) get(path string) page {
 func (b *pageBrowser) submit(from, action string, form url.Values) page {
 	b.t.Helper()
 	p := b.get(from)
-	m := csrfField.FindStringSubmatch(p.body)
-	if m == nil {
-		b.t.Fatalf("GET %s (%d) has no _csrf field:\n%s", from, p.status, p.body)
-	}
-	withToken := url.Values{"_csrf": {m[1]}}
-	for k, v := range form {
-		withToken[k] = v
-	}
-	return b.do(http.MethodPost, action, withToken)
+	return b.do(http.MethodPost, action, withCSRF(b.t, from, p.status, p.body, form))
 }

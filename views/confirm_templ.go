@@ -17,12 +17,10 @@ type ConfirmPage struct {
 	Email string
 	// Notice is the result of the previous step, e.g. "Check your email".
 	Notice Notice
-	// Errors and Message belong to the code form.
-	Errors  map[string]string
-	Message string
-	// ResendErrors and ResendMessage belong to the "send a new code" form.
-	ResendErrors  map[string]string
-	ResendMessage string
+	// FormState belongs to the code form.
+	FormState
+	// Resend belongs to the "send a new code" form.
+	Resend FormState
 }
 
 // Confirm renders the confirmation page: the code form, then a small form
@@ -92,7 +90,7 @@ func Confirm(nav Nav, page ConfirmPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Alert(ErrorNotice(page.ResendMessage)).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Alert(ErrorNotice(page.Resend.Message)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -104,7 +102,7 @@ func Confirm(nav Nav, page ConfirmPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if page.Email != "" && page.ResendErrors["email"] == "" {
+			if page.Email != "" && page.Resend.Errors["email"] == "" {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<input type=\"hidden\" name=\"email\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -112,7 +110,7 @@ func Confirm(nav Nav, page ConfirmPage) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(page.Email).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/confirm.templ`, Line: 49, Col: 57}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/confirm.templ`, Line: 47, Col: 57}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 				if templ_7745c5c3_Err != nil {
@@ -125,7 +123,7 @@ func Confirm(nav Nav, page ConfirmPage) templ.Component {
 			} else {
 				templ_7745c5c3_Err = FieldInput(Field{
 					ID: "resend-email", Name: "email", Label: "Email", Type: "email",
-					Value: page.Email, Error: page.ResendErrors["email"],
+					Value: page.Email, Error: page.Resend.Errors["email"],
 					Autocomplete: "email", MaxLength: 254, Required: true,
 				}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
@@ -215,7 +213,7 @@ func ConfirmLink(nav Nav, page ConfirmLinkPage) templ.Component {
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(page.Message)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/confirm.templ`, Line: 81, Col: 40}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/confirm.templ`, Line: 79, Col: 40}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 				if templ_7745c5c3_Err != nil {

@@ -11,10 +11,9 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // ForgotPage asks for the address to send a password reset code to.
 type ForgotPage struct {
-	CSRF    string
-	Email   string
-	Errors  map[string]string
-	Message string
+	CSRF  string
+	Email string
+	FormState
 }
 
 // Forgot renders the "forgot password" page.
@@ -93,8 +92,7 @@ type ResetPage struct {
 	// PasswordHint and PasswordMinLength state the password policy.
 	PasswordHint      string
 	PasswordMinLength int
-	Errors            map[string]string
-	Message           string
+	FormState
 }
 
 // Reset renders the page that sets a new password.
@@ -157,7 +155,7 @@ func Reset(nav Nav, page ResetPage) templ.Component {
 				var templ_7745c5c3_Var5 string
 				templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(page.Token).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/recovery.templ`, Line: 58, Col: 56}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/recovery.templ`, Line: 56, Col: 56}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 				if templ_7745c5c3_Err != nil {

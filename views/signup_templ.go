@@ -23,10 +23,8 @@ type SignUpPage struct {
 	PasswordMinLength int
 	// ShowDisplayName is false when the pool declares no display_name attribute.
 	ShowDisplayName bool
-	// Errors maps an input name to its problem.
-	Errors map[string]string
-	// Message is a problem with the form as a whole.
-	Message string
+	// FormState holds the problems of a refused attempt.
+	FormState
 }
 
 // SignUp renders the sign-up page.
