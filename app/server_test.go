@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pinhole/pinhole/identity/password"
 	"github.com/pinhole/pinhole/storage"
 )
 
@@ -179,6 +180,7 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 	})
 	srv.GET("/api/storage", func(echo.Context) error { return fmt.Errorf("vend: %w", storage.ErrUnavailable) })
 	srv.GET("/api/panic", func(echo.Context) error { panic("nil map in secret place") })
+	srv.GET("/api/busy", func(echo.Context) error { return fmt.Errorf("identity: verify password: %w", password.ErrBusy) })
 	srv.GET("/boom", func(echo.Context) error { return errors.New("template exploded at secret line") })
 
 	tests := []struct {
@@ -189,6 +191,8 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 		{"/api/boom", http.StatusInternalServerError, "internal_error"},
 		{"/api/storage", http.StatusServiceUnavailable, "storage_unavailable"},
 		{"/api/panic", http.StatusInternalServerError, "internal_error"},
+		// The hasher at capacity: a flood is shed with 429, not queued into a timeout.
+		{"/api/busy", http.StatusTooManyRequests, "busy"},
 	}
 	for _, tt := range tests {
 		rec := do(t, srv, http.MethodGet, tt.path, nil)
@@ -205,6 +209,9 @@ func TestErrorsNeverLeakInternals(t *testing.T) {
 		if strings.Contains(rec.Body.String(), "secret") {
 			t.Errorf("%s: body %q leaks internals", tt.path, rec.Body)
 		}
+	}
+	if got := do(t, srv, http.MethodGet, "/api/busy", nil).Header().Get("Retry-After"); got != "1" {
+		t.Errorf("busy Retry-After = %q, want 1", got)
 	}
 	if got := do(t, srv, http.MethodGet, "/api/storage", nil).Header().Get("Retry-After"); got == "" {
 		t.Error("503 without Retry-After")
