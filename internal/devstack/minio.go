@@ -48,8 +48,11 @@ type MinIO struct {
 	closed  bool
 }
 
-// StartMinIO starts a MinIO server and returns once both
-// /minio/health/live and /minio/health/ready answer 200.
+// StartMinIO starts a MinIO server and returns once /minio/health/cluster
+// answers 200. That is the one health endpoint that waits for the object
+// layer, bucket metadata and IAM: /minio/health/live and /ready answer 200
+// while those still initialise, and a request made then (creating a bucket,
+// an STS call) fails with "Server not initialized yet".
 func StartMinIO(ctx context.Context, cfg MinIOConfig) (*MinIO, error) {
 	if cfg.Binary == "" {
 		return nil, errors.New("devstack: MinIOConfig.Binary is empty")
@@ -137,12 +140,7 @@ func (m *MinIO) startLocked(ctx context.Context) error {
 	}
 	endpoint := "http://" + m.cfg.Addr
 	err = waitReady(ctx, proc, minioStartTimeout, func(ctx context.Context) error {
-		for _, path := range []string{"/minio/health/live", "/minio/health/ready"} {
-			if err := m.probe(ctx, endpoint+path); err != nil {
-				return err
-			}
-		}
-		return nil
+		return m.probe(ctx, endpoint+"/minio/health/cluster")
 	})
 	if err != nil {
 		proc.stop(syscall.SIGTERM, 5*time.Second)

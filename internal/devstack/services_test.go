@@ -90,7 +90,7 @@ func TestMinIOStopStartClose(t *testing.T) {
 	t.Cleanup(func() { m.Close() })
 	t.Logf("minio ready in %s", time.Since(start).Round(time.Millisecond))
 
-	assertStatus(t, m.Endpoint+"/minio/health/live", http.StatusOK)
+	assertStatus(t, m.Endpoint+"/minio/health/cluster", http.StatusOK)
 	assertRootCredentialsWork(t, m)
 	assertCORS(t, m.Endpoint+"/survives-restart/photo.jpg", "http://localhost:8080", true)
 	assertCORS(t, m.Endpoint+"/survives-restart/photo.jpg", "http://evil.example", false)
@@ -113,7 +113,7 @@ func TestMinIOStopStartClose(t *testing.T) {
 		t.Fatalf("Start() after Stop error = %v", err)
 	}
 	t.Logf("minio restarted in %s", time.Since(start).Round(time.Millisecond))
-	assertStatus(t, m.Endpoint+"/minio/health/ready", http.StatusOK)
+	assertStatus(t, m.Endpoint+"/minio/health/cluster", http.StatusOK)
 	assertBucketExists(t, m, "survives-restart")
 
 	if err := m.Close(); err != nil {
