@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -388,5 +389,65 @@ func TestGroupsTravelInTokens(t *testing.T) {
 	me := e.do("GET", "/api/me", nil, r.str("access_token"))
 	if !strings.Contains(me.Raw, `"groups":["editors"]`) {
 		t.Errorf("/api/me = %s, want groups [editors]", me.Raw)
+	}
+}
+
+// TestPurgeChangesNoAnswer: the periodic purge removes what no flow would
+// accept, so every answer after it is the one the client got before it,
+// reuse detection included, though the sealed successor it no longer needs
+// is gone.
+func TestPurgeChangesNoAnswer(t *testing.T) {
+	for _, d := range dialects {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			e := newAPIEnv(t, d.url(t))
+			ctx := context.Background()
+			email := uniqueEmail("tidy")
+			signedOut := e.signUpConfirmed(email)
+			kept := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
+			want(t, kept, http.StatusOK, "")
+			rotated := e.post("/api/auth/refresh", map[string]any{"refresh_token": kept.str("refresh_token")})
+			want(t, rotated, http.StatusOK, "")
+			want(t, e.post("/api/auth/signout", map[string]any{"refresh_token": signedOut.str("refresh_token")}), http.StatusNoContent, "")
+			want(t, e.post("/api/auth/password/forgot", map[string]any{"email": email}), http.StatusAccepted, "")
+			me := e.do("GET", "/api/me", nil, rotated.str("access_token"))
+			want(t, me, http.StatusOK, "")
+			sub := me.str("sub")
+
+			// Two hours on: the reset code (1 h) has expired, the grace
+			// window is long past, the session is still live.
+			e.clock.Advance(2 * time.Hour)
+			report, err := e.ids.Purge(ctx)
+			if err != nil {
+				t.Fatalf("Purge: %v", err)
+			}
+			if report.Codes != 1 || report.Sessions != 1 || report.RefreshTokens != 1 || report.SealedSuccessors != 1 ||
+				report.ThrottleWindows == 0 || report.Events != 0 {
+				t.Errorf("Purge() = %+v, want the reset code, the signed-out session and its token, one sealed successor, spent windows, no events", report)
+			}
+
+			want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": signedOut.str("refresh_token")}), http.StatusUnauthorized, "invalid_refresh_token")
+			// The rotated token's successor is no longer kept, but the token
+			// itself is: presenting it again is still caught as reuse.
+			want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": kept.str("refresh_token")}), http.StatusUnauthorized, "refresh_token_reused")
+			want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": rotated.str("refresh_token")}), http.StatusUnauthorized, "invalid_refresh_token")
+
+			// The audit trail outlives the purge until its retention ends.
+			events, err := e.store.Events(ctx, sub, 100)
+			if err != nil || len(events) == 0 {
+				t.Fatalf("events after the first purge: %d, %v; want them kept", len(events), err)
+			}
+			e.clock.Advance(91 * 24 * time.Hour)
+			report, err = e.ids.Purge(ctx)
+			if err != nil {
+				t.Fatalf("second Purge: %v", err)
+			}
+			if report.Events < int64(len(events)) || report.Sessions != 1 {
+				t.Errorf("second Purge() = %+v, want at least %d events and the session revoked by reuse detection", report, len(events))
+			}
+			if events, _ := e.store.Events(ctx, sub, 100); len(events) != 0 {
+				t.Errorf("events after 91 days and a purge = %d, want 0", len(events))
+			}
+		})
 	}
 }

@@ -46,6 +46,9 @@ type Config struct {
 	// RefreshTTL is the absolute lifetime of a session and its refresh
 	// tokens (PINHOLE_REFRESH_TOKEN_TTL).
 	RefreshTTL time.Duration
+	// AuditRetention is how long the audit trail is kept before the
+	// periodic purge deletes it (PINHOLE_AUDIT_RETENTION).
+	AuditRetention time.Duration
 	// PasswordMinLength is the shortest password accepted (PINHOLE_PASSWORD_MIN_LENGTH).
 	PasswordMinLength int
 	// CustomAttributes declares the user pool's custom attributes
@@ -93,6 +96,7 @@ const (
 	EnvLogFormat      = "PINHOLE_LOG_FORMAT"
 	EnvTokenTTL       = "PINHOLE_TOKEN_TTL"
 	EnvRefreshTTL     = "PINHOLE_REFRESH_TOKEN_TTL"
+	EnvAuditRetention = "PINHOLE_AUDIT_RETENTION"
 	EnvPasswordMinLen = "PINHOLE_PASSWORD_MIN_LENGTH"
 	EnvCustomAttrs    = "PINHOLE_CUSTOM_ATTRIBUTES"
 	EnvTrustedProxies = "PINHOLE_TRUSTED_PROXIES"
@@ -110,19 +114,20 @@ const (
 // Defaults for every optional variable. MinIO credentials have no default here:
 // `pinhole dev` supplies development values, `pinhole serve` requires them.
 const (
-	DefaultAddr          = ":8080"
-	DefaultBaseURL       = "http://localhost:8080"
-	DefaultDataDir       = ".data"
-	DefaultMinIOEndpoint = "http://localhost:9000"
-	DefaultMinIOBucket   = "photos"
-	DefaultMinIORegion   = "us-east-1"
-	DefaultMailFrom      = "Pinhole <no-reply@localhost>"
-	DefaultLogLevel      = "info"
-	DefaultLogFormat     = "text"
-	DefaultTokenTTL      = 15 * time.Minute
-	DefaultRefreshTTL    = 30 * 24 * time.Hour
-	DefaultPasswordMin   = 12
-	DefaultCustomAttrs   = "display_name:string:mutable"
+	DefaultAddr           = ":8080"
+	DefaultBaseURL        = "http://localhost:8080"
+	DefaultDataDir        = ".data"
+	DefaultMinIOEndpoint  = "http://localhost:9000"
+	DefaultMinIOBucket    = "photos"
+	DefaultMinIORegion    = "us-east-1"
+	DefaultMailFrom       = "Pinhole <no-reply@localhost>"
+	DefaultLogLevel       = "info"
+	DefaultLogFormat      = "text"
+	DefaultTokenTTL       = 15 * time.Minute
+	DefaultRefreshTTL     = 30 * 24 * time.Hour
+	DefaultAuditRetention = 90 * 24 * time.Hour
+	DefaultPasswordMin    = 12
+	DefaultCustomAttrs    = "display_name:string:mutable"
 )
 
 // ConfigError names the variable that stopped start-up, so the one line an
@@ -206,6 +211,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		return cfg, err
 	}
 	if cfg.RefreshTTL, err = parseDuration(EnvRefreshTTL, get(EnvRefreshTTL, ""), DefaultRefreshTTL, time.Hour, 365*24*time.Hour); err != nil {
+		return cfg, err
+	}
+	if cfg.AuditRetention, err = parseDuration(EnvAuditRetention, get(EnvAuditRetention, ""), DefaultAuditRetention, 24*time.Hour, 10*365*24*time.Hour); err != nil {
 		return cfg, err
 	}
 	cfg.PasswordMinLength = DefaultPasswordMin

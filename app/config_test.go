@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // env builds a getenv from pairs, starting from the minimum a valid config needs.
@@ -44,6 +45,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if cfg.SMTPURL != nil {
 		t.Errorf("SMTPURL = %v, want nil (mail to the log)", cfg.SMTPURL)
+	}
+	if got, want := cfg.AuditRetention, 90*24*time.Hour; got != want {
+		t.Errorf("AuditRetention = %v, want %v", got, want)
 	}
 }
 
@@ -97,6 +101,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{"bad from", map[string]string{EnvMailFrom: "not an address"}, EnvMailFrom},
 		{"bad log level", map[string]string{EnvLogLevel: "loud"}, EnvLogLevel},
 		{"bad log format", map[string]string{EnvLogFormat: "xml"}, EnvLogFormat},
+		{"audit retention of an hour", map[string]string{EnvAuditRetention: "1h"}, EnvAuditRetention},
+		{"audit retention in days", map[string]string{EnvAuditRetention: "90d"}, EnvAuditRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -42,6 +42,9 @@ type Config struct {
 	Attributes []AttributeSpec
 	// Limits are the throttles (default DefaultLimits()).
 	Limits *Limits
+	// Retention is how long Purge keeps the audit trail and idle throttle
+	// counters (zero fields take DefaultRetention()).
+	Retention Retention
 	// Now and Rand make time and randomness injectable for tests.
 	Now  func() time.Time
 	Rand io.Reader
@@ -122,6 +125,8 @@ func (c *Config) setDefaults() error {
 		l := DefaultLimits()
 		c.Limits = &l
 	}
+	def(&c.Retention.Events, DefaultRetention().Events)
+	def(&c.Retention.IdleThrottles, DefaultRetention().IdleThrottles)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -130,6 +135,11 @@ func (c *Config) setDefaults() error {
 	}
 	if c.RefreshTTL < time.Hour {
 		return errors.New("identity: refresh token lifetime must be at least an hour")
+	}
+	if c.Retention.Events < 24*time.Hour || c.Retention.IdleThrottles < 24*time.Hour {
+		// Shorter would let the account page's "recent activity" and the
+		// throttles forget within a day, which is never what anyone means.
+		return errors.New("identity: retention must be at least 24 hours")
 	}
 	if m := c.Limits.SignInMaxFailures; m < 1 || m > 100 {
 		// NIST SP 800-63B §5.2.2: no more than 100 consecutive failures.

@@ -203,6 +203,10 @@ type Store interface {
 	// ClearAttempts forgets key's failures (after a success).
 	ClearAttempts(ctx context.Context, key string) error
 
+	// Purge deletes what the cutoffs say is no longer needed, each table in
+	// one statement, and counts what went.
+	Purge(ctx context.Context, c PurgeCutoffs) (PurgeReport, error)
+
 	// AddEvent appends to the audit trail.
 	AddEvent(ctx context.Context, e Event) error
 	// Events returns sub's most recent events, newest first.

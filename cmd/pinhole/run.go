@@ -15,6 +15,8 @@ commands:
   healthcheck  exit 0 if the server on PINHOLE_ADDR reports ready
   tools        build MinIO and Mailpit from their pinned Go modules into ./bin
   rotate-keys  make a new token signing key active (old tokens stay valid until they expire)
+  purge        delete expired codes, ended sessions and audit events past retention, once
+               (serve does this every hour by itself)
   groups add|remove EMAIL GROUP
                put a user in a group or take them out (groups travel in tokens)
   help         show this text
@@ -43,6 +45,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return tools(ctx, stdout)
 	case "rotate-keys":
 		return rotateKeys(ctx, getenv, stdout)
+	case "purge":
+		return purge(ctx, getenv, stdout)
 	case "groups":
 		return groups(ctx, args[2:], getenv, stdout)
 	case "help", "-h", "--help":

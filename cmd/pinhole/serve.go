@@ -63,6 +63,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	// MinIO may still be starting (or down); the app serves anyway and /readyz
 	// says not-ready until the bucket exists.
 	go ensureBucket(ctx, log, pool.objects)
+	go purgeEvery(ctx, log, ids, purgeInterval)
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

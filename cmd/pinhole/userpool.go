@@ -44,6 +44,7 @@ func newUserPool(ctx context.Context, cfg app.Config, db *database.DB, log *slog
 		RefreshTTL: cfg.RefreshTTL,
 		Policy:     &policy,
 		Attributes: cfg.CustomAttributes,
+		Retention:  identity.Retention{Events: cfg.AuditRetention},
 	}, gormstore.New(db), mail, hasher, log)
 	if err != nil {
 		return nil, fmt.Errorf("user pool: %w", err)

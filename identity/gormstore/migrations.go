@@ -21,6 +21,31 @@ import (
 // quietly do nothing with unquoted column names like the ones below.
 var Migrations = []database.Migration{
 	{Version: 1, Name: "create_user_pool", Up: createUserPool},
+	{Version: 2, Name: "purge_indexes", Up: execAll(
+		// Purge deletes ended sessions, old audit events, and erases sealed
+		// successors once the grace window has passed; without these
+		// indexes each of those is a scan of a table that only grows.
+		`CREATE INDEX sessions_expires_at_idx ON sessions (expires_at)`,
+		`CREATE INDEX sessions_revoked_at_idx ON sessions (revoked_at)`,
+		`CREATE INDEX audit_events_at_idx ON audit_events (at)`,
+		// Partial: only the few tokens rotated within the last grace window
+		// have a sealed successor, so the index stays tiny.
+		`CREATE INDEX refresh_tokens_sealed_idx ON refresh_tokens (rotated_at) WHERE successor_sealed IS NOT NULL`,
+	)},
+}
+
+// execAll is a migration step made of portable statements, run one per Exec
+// (PostgreSQL's extended protocol, which pgx uses, refuses several statements
+// in one string).
+func execAll(statements ...string) func(tx *gorm.DB) error {
+	return func(tx *gorm.DB) error {
+		for _, sql := range statements {
+			if err := tx.Exec(sql).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // createUserPool is migration 1: every table of the user pool.
