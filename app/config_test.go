@@ -2,6 +2,11 @@ package app
 
 import (
 	"errors"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +135,57 @@ func TestConfigErrorNeverEchoesSMTPPassword(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("error %q leaks the SMTP password", err)
+	}
+}
+
+// TestEveryVariableIsDocumented reads the Env* constants out of config.go
+// itself, so a variable added there without a line in the README's table
+// and in .env.example fails here instead of going unnoticed.
+func TestEveryVariableIsDocumented(t *testing.T) {
+	t.Parallel()
+	file, err := parser.ParseFile(token.NewFileSet(), "config.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, decl := range file.Decls {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, id := range vs.Names {
+				if !strings.HasPrefix(id.Name, "Env") || i >= len(vs.Values) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					name, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					names = append(names, name)
+				}
+			}
+		}
+	}
+	if len(names) < 10 {
+		t.Fatalf("found only %d Env constants in config.go (%v); the parser walk is broken", len(names), names)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := os.ReadFile("../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if !strings.Contains(string(readme), "`"+name+"`") {
+			t.Errorf("README.md's configuration table does not mention `%s`", name)
+		}
+		if !strings.Contains(string(example), name+"=") {
+			t.Errorf(".env.example has no %s= line", name)
+		}
 	}
 }
