@@ -199,6 +199,70 @@ func TestEmailChangeNeedsConfirmation(t *testing.T) {
 	want(t, e.post("/api/auth/signin", map[string]any{"email": old, "password": testPassword}), http.StatusUnauthorized, "invalid_credentials")
 }
 
+// TestPendingEmailChangeEnds: a pending change can be canceled by setting the
+// email back, and stops being shown once its code can no longer work
+// (expired, or out of attempts). Either way the old code is refused.
+func TestPendingEmailChangeEnds(t *testing.T) {
+	t.Parallel()
+	e := newAPIEnv(t, dialects[0].url(t))
+	current := uniqueEmail("stays")
+	tokens := e.signUpConfirmed(current)
+	access := tokens.str("access_token")
+	pending := func(wantPending string) {
+		t.Helper()
+		r := e.do("GET", "/api/me", nil, access)
+		want(t, r, http.StatusOK, "")
+		if r.str("email") != current || r.str("pending_email") != wantPending {
+			t.Fatalf("GET /api/me: email=%q pending=%q, want %q pending %q", r.str("email"), r.str("pending_email"), current, wantPending)
+		}
+	}
+	request := func(local string) (addr, code string) {
+		t.Helper()
+		addr = uniqueEmail(local)
+		want(t, e.do("PATCH", "/api/me", map[string]any{"email": addr}, access), http.StatusOK, "")
+		pending(addr)
+		_, text := e.mailTo(addr)
+		return addr, codeFrom(t, text)
+	}
+	confirmFails := func(code string) {
+		t.Helper()
+		want(t, e.do("POST", "/api/me/email/confirm", map[string]any{"code": code}, access), http.StatusBadRequest, "invalid_code")
+		pending("")
+	}
+
+	// Canceled: PATCH with the current address (any case) ends it at once.
+	_, code := request("canceled")
+	r := e.do("PATCH", "/api/me", map[string]any{"email": strings.ToUpper(current)}, access)
+	want(t, r, http.StatusOK, "")
+	if r.str("pending_email") != "" {
+		t.Fatalf("PATCH back to the current email: %s, want no pending_email", r.Raw)
+	}
+	confirmFails(code)
+
+	// Expired: the change is no longer pending after a day.
+	_, code = request("expired")
+	e.clock.Advance(24 * time.Hour)
+	tokens = e.post("/api/auth/refresh", map[string]any{"refresh_token": tokens.str("refresh_token")})
+	want(t, tokens, http.StatusOK, "")
+	access = tokens.str("access_token")
+	pending("")
+	confirmFails(code)
+
+	// Out of attempts: five wrong codes end it.
+	_, code = request("guessed")
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	for range 5 {
+		want(t, e.do("POST", "/api/me/email/confirm", map[string]any{"code": wrong}, access), http.StatusBadRequest, "invalid_code")
+	}
+	confirmFails(code)
+
+	// Nothing moved the account.
+	want(t, e.post("/api/auth/signin", map[string]any{"email": current, "password": testPassword}), http.StatusOK, "")
+}
+
 // TestInputHygiene: malformed requests get a 4xx with the error shape.
 func TestInputHygiene(t *testing.T) {
 	t.Parallel()

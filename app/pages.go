@@ -103,6 +103,7 @@ const (
 	noticeProfileSaved        noticeKey = "profile_saved"
 	noticeEmailCodeSent       noticeKey = "email_code_sent"
 	noticeEmailChanged        noticeKey = "email_changed"
+	noticeEmailChangeCanceled noticeKey = "email_change_canceled"
 	noticePasswordChanged     noticeKey = "password_changed"
 	noticeSessionRevoked      noticeKey = "session_revoked"
 	noticeCaptionSaved        noticeKey = "caption_saved"
@@ -122,6 +123,7 @@ var notices = map[noticeKey]views.Notice{
 	noticeProfileSaved:        {Kind: views.NoticeSuccess, Text: "Your details are saved."},
 	noticeEmailCodeSent:       {Kind: views.NoticeInfo, Text: "Check the new address for a 6-digit code and enter it below to finish the change."},
 	noticeEmailChanged:        {Kind: views.NoticeSuccess, Text: "Your email address is changed. Use it to sign in from now on."},
+	noticeEmailChangeCanceled: {Kind: views.NoticeInfo, Text: "The email change is canceled. Your address stays as it was."},
 	noticePasswordChanged:     {Kind: views.NoticeSuccess, Text: "Your password is changed. Your other devices were signed out."},
 	noticeSessionRevoked:      {Kind: views.NoticeSuccess, Text: "That device is signed out."},
 	noticeCaptionSaved:        {Kind: views.NoticeSuccess, Text: "The caption is saved."},

@@ -163,6 +163,21 @@ func (s *server) handleConfirmEmailForm(c echo.Context) error {
 	return s.renderAccount(c, status, func(page *views.AccountPage) { page.ConfirmEmail = st })
 }
 
+// handleCancelEmailForm drops a pending email change: setting the email to
+// the current one is how the service is asked to (the JSON API does the
+// same with PATCH /api/me).
+func (s *server) handleCancelEmailForm(c echo.Context) error {
+	u, err := s.currentUser(c)
+	if err != nil {
+		return err
+	}
+	email := u.Email
+	if _, err := s.ids.UpdateProfile(c.Request().Context(), principal(c), identity.UpdateProfileParams{Email: &email}, requestMeta(c)); err != nil {
+		return err
+	}
+	return s.redirectWithNotice(c, "/account", noticeEmailChangeCanceled)
+}
+
 // passwordInputs maps the change-password service's field names to the
 // form's inputs.
 var passwordInputs = map[string]string{

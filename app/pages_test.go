@@ -613,6 +613,18 @@ func TestPageJourney(t *testing.T) {
 		t.Errorf("account lists %d sessions, want 1", n)
 	}
 
+	// Ask for a change, then think better of it.
+	rec = b.submit("/account", "/account/email", url.Values{"email": {"mo@typo.example.com"}})
+	expect(rec, http.StatusSeeOther, "/account")
+	contains(b.get("/account"), "Awaiting code", "mo@typo.example.com", "Cancel the change")
+	rec = b.submit("/account", "/account/email/cancel", url.Values{})
+	expect(rec, http.StatusSeeOther, "/account")
+	account = b.get("/account")
+	contains(account, "The email change is canceled.")
+	if strings.Contains(account.Body.String(), "mo@typo.example.com") {
+		t.Error("the canceled address is still on the account page")
+	}
+
 	// Change the email: the code goes to the new address.
 	rec = b.submit("/account", "/account/email", url.Values{"email": {"mo@new.example.com"}})
 	expect(rec, http.StatusSeeOther, "/account")

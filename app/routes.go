@@ -77,6 +77,7 @@ func (s *server) routes(e *echo.Echo) {
 	pages.POST("/account/password", s.handleChangePasswordForm, s.requirePageAuth)
 	pages.POST("/account/email", s.handleChangeEmailForm, s.requirePageAuth)
 	pages.POST("/account/email/confirm", s.handleConfirmEmailForm, s.requirePageAuth)
+	pages.POST("/account/email/cancel", s.handleCancelEmailForm, s.requirePageAuth)
 	pages.POST("/account/sessions/:id/revoke", s.handleRevokeSessionForm, s.requirePageAuth)
 	pages.POST("/account/signout-everywhere", s.handleGlobalSignOutForm, s.requirePageAuth)
 	gallery := pages.Group("/photos", s.requirePageAuth, s.needStorage)

@@ -107,6 +107,24 @@ func (s *Service) issueCode(ctx context.Context, st Store, sub string, purpose C
 	return code, linkToken, nil
 }
 
+// liveCode reports whether sub has a code for purpose that could still be
+// used: not expired and not out of attempts.
+func (s *Service) liveCode(ctx context.Context, sub string, purpose CodePurpose) (bool, error) {
+	c, err := s.store.CodeFor(ctx, sub, purpose)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return c.usable(s.now(), s.cfg.MaxCodeAttempts), nil
+}
+
+// usable reports whether the code may still be tried at now.
+func (c *Code) usable(now time.Time, maxAttempts int) bool {
+	return now.Before(c.ExpiresAt) && c.Attempts < maxAttempts
+}
+
 // proof is what the caller presents for a code check: the typed code, or the
 // link token from the email.
 type proof struct {
@@ -129,7 +147,7 @@ func (s *Service) consumeCode(ctx context.Context, sub string, purpose CodePurpo
 		if err != nil {
 			return err
 		}
-		if !s.now().Before(c.ExpiresAt) || c.Attempts >= s.cfg.MaxCodeAttempts {
+		if !c.usable(s.now(), s.cfg.MaxCodeAttempts) {
 			outcome = ErrInvalidCode
 			return tx.DeleteCode(ctx, sub, purpose)
 		}

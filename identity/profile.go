@@ -15,7 +15,28 @@ func (s *Service) Me(ctx context.Context, p *Principal) (*User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: me: %w", err)
 	}
+	if err := s.hideDeadPendingEmail(ctx, u); err != nil {
+		return nil, fmt.Errorf("identity: me: %w", err)
+	}
 	return u, nil
+}
+
+// hideDeadPendingEmail clears u.PendingEmail (in u, not in the store) when
+// the code sent to that address has expired or run out of attempts: the
+// change can no longer be confirmed, so showing it as pending would only
+// ask the user for a code that cannot work. Asking again starts afresh.
+func (s *Service) hideDeadPendingEmail(ctx context.Context, u *User) error {
+	if u.PendingEmail == "" {
+		return nil
+	}
+	live, err := s.liveCode(ctx, u.Sub, PurposeConfirmNewEmail)
+	if err != nil {
+		return err
+	}
+	if !live {
+		u.PendingEmail = ""
+	}
+	return nil
 }
 
 // UpdateProfileParams changes some of a user's attributes. A nil field is
@@ -82,6 +103,14 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, params Update
 			}
 			u.Attributes = attrs
 		}
+		if params.Email != nil && newEmail == u.Email && u.PendingEmail != "" {
+			// Setting the email to the current one cancels a pending
+			// change: the code sent to the other address stops working.
+			u.PendingEmail = ""
+			if err := tx.DeleteCode(ctx, u.Sub, PurposeConfirmNewEmail); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
 		if params.Email != nil && newEmail != u.Email {
 			emailChange = true
 			u.PendingEmail = newEmail
@@ -97,6 +126,8 @@ func (s *Service) UpdateProfile(ctx context.Context, p *Principal, params Update
 	}
 	if emailChange {
 		s.sendEmailChangeCode(ctx, u, code)
+	} else if err := s.hideDeadPendingEmail(ctx, u); err != nil {
+		return nil, fmt.Errorf("identity: update profile: %w", err)
 	}
 	s.audit(ctx, Event{Sub: u.Sub, Kind: EventUpdateProfile, Outcome: OutcomeSuccess, SessionID: p.SessionID}, meta)
 	return u, nil
