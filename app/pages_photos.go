@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,6 +63,7 @@ func (s *server) renderPhoto(c echo.Context, status int, edit func(*views.PhotoP
 	}
 	page := views.PhotoPage{
 		CSRF: csrfToken(c), ID: p.ID, URL: links.Photo, Caption: p.Caption,
+		URLMinutes:  max(1, int(time.Until(links.Expires).Round(time.Minute).Minutes())),
 		ContentType: p.ContentType, Size: storage.FormatSize(p.Size), CreatedAt: p.CreatedAt,
 		CaptionForm:      views.CaptionForm{Caption: p.Caption},
 		MaxCaptionLength: storage.MaxCaptionLength,

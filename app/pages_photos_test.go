@@ -68,7 +68,8 @@ func TestPhotoPages(t *testing.T) {
 	// One photo: full size, caption form, delete form.
 	photo := b.get("/photos/" + newest)
 	mustContain(t, "photo page", photo, http.StatusOK, `<img class="photo-full" src="`+e.public, `alt="Tide &lt;pools&gt; &amp; rocks"`,
-		`action="/photos/`+newest+`/caption"`, `action="/photos/`+newest+`/delete"`, `maxlength="500"`)
+		`action="/photos/`+newest+`/caption"`, `action="/photos/`+newest+`/delete"`, `maxlength="500"`,
+		"(the link works for 15 minutes)")
 
 	saved := b.submit("/photos/"+newest, "/photos/"+newest+"/caption", url.Values{"caption": {"  Rock pools  "}})
 	if saved.status != http.StatusSeeOther || saved.location != "/photos/"+newest {
