@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/pinhole/pinhole/identity"
 )
 
 // openIDConfiguration is the discovery document (OpenID Connect Discovery
@@ -23,17 +25,21 @@ type openIDConfiguration struct {
 
 func (s *server) handleOpenIDConfiguration(c echo.Context) error {
 	base := s.cfg.BaseURL.String()
+	claims := []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "jti", "sid", "token_use",
+		"email", "email_verified", "phone_number", "phone_number_verified", "groups", "updated_at"}
+	for _, a := range s.cfg.CustomAttributes {
+		claims = append(claims, identity.CustomPrefix+a.Name)
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	return c.JSON(http.StatusOK, openIDConfiguration{
 		Issuer:                           base,
 		JWKSURI:                          base + "/.well-known/jwks.json",
-		UserinfoEndpoint:                 base + "/api/me",
+		UserinfoEndpoint:                 base + userInfoPath,
 		ResponseTypesSupported:           []string{"id_token", "token id_token"},
 		SubjectTypesSupported:            []string{"public"},
 		IDTokenSigningAlgValuesSupported: []string{"ES256"},
 		ScopesSupported:                  []string{"openid", "email", "profile", "pinhole/photos"},
-		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "jti", "sid", "token_use",
-			"email", "email_verified", "phone_number", "phone_number_verified", "groups"},
+		ClaimsSupported:                  claims,
 	})
 }
 

@@ -172,10 +172,10 @@ func (s *server) handleError(err error, c echo.Context) {
 	}
 }
 
-// wantsJSON decides the error format: API routes always speak JSON, and so do
-// clients that do not ask for HTML.
+// wantsJSON decides the error format: API and OAuth routes always speak
+// JSON, and so do clients that do not ask for HTML.
 func wantsJSON(r *http.Request) bool {
-	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/api" {
+	if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/oauth2/") {
 		return true
 	}
 	accept := r.Header.Get(echo.HeaderAccept)

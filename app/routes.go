@@ -1,6 +1,8 @@
 package app
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/pinhole/pinhole/static"
@@ -20,6 +22,13 @@ func (s *server) routes(e *echo.Echo) {
 	// OpenID Connect discovery: how outside clients verify our tokens.
 	e.GET("/.well-known/openid-configuration", s.handleOpenIDConfiguration)
 	e.GET("/.well-known/jwks.json", s.handleJWKS)
+	// OpenID Connect UserInfo, for outside clients holding an access token.
+	// The OPTIONS route exists so that the CORS middleware, which answers
+	// preflights itself, runs for them.
+	userInfo := e.Group(userInfoPath, userInfoCORS, noStore)
+	userInfo.GET("", s.handleUserInfo, s.requireBearer)
+	userInfo.POST("", s.handleUserInfo, s.requireBearer)
+	userInfo.OPTIONS("", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
 
 	// The user pool's JSON API (SPEC §2).
 	api := e.Group("/api", sameOrigin, noStore)
