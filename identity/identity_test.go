@@ -168,13 +168,15 @@ func TestConfigDefaultsAndLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.AccessTTL != 15*time.Minute || c.RefreshTTL != 30*24*time.Hour || c.RefreshGrace != 10*time.Second ||
-		c.SignUpCodeTTL != 24*time.Hour || c.ResetCodeTTL != time.Hour || c.MaxCodeAttempts != 5 {
+		c.SignUpCodeTTL != 24*time.Hour || c.ResetCodeTTL != time.Hour || c.MaxCodeAttempts != 5 ||
+		c.Retention != DefaultRetention() {
 		t.Errorf("defaults = %+v", c)
 	}
 	for _, bad := range []Config{
 		{Issuer: "not a url"},
 		{Issuer: "http://x", Limits: &Limits{SignInMaxFailures: 101}},
 		{Issuer: "http://x", RefreshTTL: time.Minute},
+		{Issuer: "http://x", Retention: Retention{Events: time.Hour}},
 	} {
 		if err := bad.setDefaults(); err == nil {
 			t.Errorf("setDefaults(%+v) accepted a bad config", bad)
