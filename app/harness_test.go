@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,27 +21,9 @@ import (
 	"github.com/pinhole/pinhole/identity/password"
 	"github.com/pinhole/pinhole/internal/database"
 	"github.com/pinhole/pinhole/internal/devstack"
+	"github.com/pinhole/pinhole/internal/fakeclock"
 	"github.com/pinhole/pinhole/internal/testenv"
 )
-
-// fakeClock is the user pool's clock in tests: code expiry, token lifetimes
-// and the refresh grace window are tested by moving it, never by sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // apiEnv is the whole user pool behind a real HTTP server: a real database
 // (SQLite file or PostgreSQL), real SMTP delivery into Mailpit, the real
@@ -53,7 +34,7 @@ type apiEnv struct {
 	ids   *identity.Service
 	store *gormstore.Store
 	mail  *devstack.Mailpit
-	clock *fakeClock
+	clock *fakeclock.Clock
 }
 
 // dialects are the databases every user-pool test runs against.
@@ -96,7 +77,9 @@ func newAPIEnv(t testing.TB, dbURL string, tweak ...func(*identity.Config)) *api
 	if err != nil {
 		t.Fatalf("smtp: %v", err)
 	}
-	clock := &fakeClock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	// The user pool's clock: code expiry, token lifetimes and the refresh
+	// grace window are tested by moving it, never by sleeping.
+	clock := fakeclock.New(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
 	idCfg := identity.Config{Issuer: cfg.BaseURL.String(), Now: clock.Now, Attributes: cfg.CustomAttributes}
 	for _, f := range tweak {
 		f(&idCfg)

@@ -25,6 +25,7 @@ import (
 	"github.com/pinhole/pinhole/identity/password"
 	"github.com/pinhole/pinhole/internal/database"
 	"github.com/pinhole/pinhole/internal/devstack"
+	"github.com/pinhole/pinhole/internal/fakeclock"
 	"github.com/pinhole/pinhole/internal/testenv"
 	"github.com/pinhole/pinhole/storage"
 	"github.com/pinhole/pinhole/storage/photostore"
@@ -44,7 +45,7 @@ type photosEnv struct {
 	objects *storage.Client
 	broker  *storage.Broker
 	public  string // MINIO_PUBLIC_URL
-	clock   *fakeClock
+	clock   *fakeclock.Clock
 	mail    *capturingMailer
 	// brokerConfig builds brokers like the app's, for waitForSTS.
 	brokerConfig storage.BrokerConfig
@@ -103,7 +104,7 @@ func newPhotosEnv(t *testing.T) *photosEnv {
 	if err != nil {
 		t.Fatalf("NewBroker: %v", err)
 	}
-	clock := &fakeClock{now: time.Now().UTC()}
+	clock := fakeclock.New(time.Now().UTC())
 	gallery, err := storage.NewGallery(storage.GalleryConfig{
 		Store: photostore.New(db), Objects: objects, MaxPhotoBytes: maxTestPhoto, Now: clock.Now, Logger: logger,
 	})

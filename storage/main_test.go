@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/pinhole/pinhole/internal/devstack"
+	"github.com/pinhole/pinhole/internal/fakeclock"
 	"github.com/pinhole/pinhole/internal/testenv"
 	"github.com/pinhole/pinhole/storage"
 )
@@ -214,22 +214,5 @@ func errCode(err error) string {
 	return resp.Code
 }
 
-// fakeClock is an injectable clock for cache freshness.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newFakeClock is an injectable clock for cache freshness, starting now.
+func newFakeClock() *fakeclock.Clock { return fakeclock.New(time.Now()) }

@@ -12,6 +12,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/fakeclock"
 	"github.com/pinhole/pinhole/storage"
 	"github.com/pinhole/pinhole/storage/photostore"
 )
@@ -26,7 +27,7 @@ type galleryEnv struct {
 	minioEnv
 	gallery *storage.Gallery
 	objects *storage.Client
-	clock   *fakeClock
+	clock   *fakeclock.Clock
 }
 
 // maxTestPhoto keeps "too large" uploads small.

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pinhole/pinhole/internal/fakeclock"
 )
 
 const (
@@ -122,31 +124,13 @@ func (s *memStore) activeKeyIDs() []string {
 	return ids
 }
 
-// fakeClock is a clock that only moves when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newFakeClock() *fakeclock.Clock {
+	return fakeclock.New(time.Date(2026, 3, 1, 9, 30, 0, 0, time.UTC))
 }
 
 // mustIssuer returns an Issuer on store with the test configuration and the
 // clock, and makes sure the store has a signing key.
-func mustIssuer(t testing.TB, store KeyStore, clock *fakeClock) *Issuer {
+func mustIssuer(t testing.TB, store KeyStore, clock *fakeclock.Clock) *Issuer {
 	t.Helper()
 	iss, err := New(store, Config{Issuer: testIssuer, ClientID: testClientID, Now: clock.Now})
 	if err != nil {
@@ -161,7 +145,7 @@ func mustIssuer(t testing.TB, store KeyStore, clock *fakeClock) *Issuer {
 // testEnv is one Issuer with its store and clock.
 type testEnv struct {
 	store *memStore
-	clock *fakeClock
+	clock *fakeclock.Clock
 	iss   *Issuer
 }
 
