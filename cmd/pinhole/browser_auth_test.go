@@ -130,6 +130,22 @@ func TestBrowserSignUpToSignOut(t *testing.T) {
 	}
 	screenshot(t, ctx, "account.png")
 
+	// Ask to move the account to another address, then think better of it:
+	// the change shows as pending until it is canceled.
+	mustDo(t, ctx, "fill in the new email", chromedp.SendKeys(chromedp.CSS("#new-email"), "elsewhere-"+email))
+	submit(t, ctx, `form[action="/account/email"]`, http.StatusOK)
+	if profile := mustRun(t, ctx, "pending profile", chromedp.Text(chromedp.CSS(".details"))); !strings.Contains(profile, "elsewhere-"+email) || !strings.Contains(profile, "Awaiting code") {
+		t.Errorf("profile after asking for a new email = %q, want the new address awaiting its code", profile)
+	}
+	screenshot(t, ctx, "account-email-pending.png")
+	submit(t, ctx, `form[action="/account/email/cancel"]`, http.StatusOK)
+	if notice := mustRun(t, ctx, "cancel notice", chromedp.Text(chromedp.CSS(".alert"))); !strings.Contains(notice, "The email change is canceled.") {
+		t.Errorf("notice after canceling = %q", notice)
+	}
+	if profile := mustRun(t, ctx, "profile after cancel", chromedp.Text(chromedp.CSS(".details"))); strings.Contains(profile, "elsewhere-") {
+		t.Errorf("profile after canceling = %q, want the pending address gone", profile)
+	}
+
 	// Sign out from the header; the account page then asks to sign in.
 	submit(t, ctx, `form[action="/signout"]`, http.StatusOK)
 	if notice := mustRun(t, ctx, "notice", chromedp.Text(chromedp.CSS(".alert-success"))); notice != "You are signed out." {
