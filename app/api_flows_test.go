@@ -30,7 +30,7 @@ func TestJourney(t *testing.T) {
 			// Not confirmed yet: the right password says so, nothing more.
 			want(t, e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword}), http.StatusForbidden, "user_not_confirmed")
 
-			_, text := e.mailTo(email)
+			_, text := e.mailTo(email, subjectConfirm)
 			want(t, e.post("/api/auth/confirm", map[string]any{"email": email, "code": codeFrom(t, text)}), http.StatusOK, "")
 
 			r = e.post("/api/auth/signin", map[string]any{"email": strings.ToUpper(email), "password": testPassword})
@@ -136,14 +136,13 @@ func TestEnumerationSafety(t *testing.T) {
 
 	// Sign-up with a registered address: the same answer, and the owner
 	// hears about the attempt instead of getting a code.
-	welcomeID, _ := e.mailTo(known)
 	signUp := func(email string) response {
 		return e.post("/api/auth/signup", map[string]any{"email": email, "password": "another fine passphrase"})
 	}
 	if ra, rb := signUp(known), signUp(unknown); ra.Status != rb.Status || ra.Raw != rb.Raw {
 		t.Errorf("sign-up: known address got %d %s, unknown got %d %s", ra.Status, ra.Raw, rb.Status, rb.Raw)
 	}
-	_, notice := e.mailTo(known, welcomeID)
+	_, notice := e.mailTo(known, subjectAlreadyRegistered)
 	if codePattern.MatchString(notice) || !strings.Contains(strings.ToLower(notice), "sign") {
 		t.Errorf("mail to the registered owner should warn about the sign-up and carry no code:\n%s", notice)
 	}
@@ -174,7 +173,7 @@ func TestCodes(t *testing.T) {
 	e := newAPIEnv(t, dialects[0].url(t))
 	signUp := func(email string) string {
 		want(t, e.post("/api/auth/signup", map[string]any{"email": email, "password": testPassword}), http.StatusCreated, "")
-		_, text := e.mailTo(email)
+		_, text := e.mailTo(email, subjectConfirm)
 		return codeFrom(t, text)
 	}
 	wrong := func(code string) string {
@@ -215,7 +214,7 @@ func TestCodes(t *testing.T) {
 	t.Run("the emailed link confirms", func(t *testing.T) {
 		email := uniqueEmail("link")
 		want(t, e.post("/api/auth/signup", map[string]any{"email": email, "password": testPassword}), http.StatusCreated, "")
-		_, text := e.mailTo(email)
+		_, text := e.mailTo(email, subjectConfirm)
 		link := confirmLinkPattern.FindString(text)
 		if link == "" {
 			t.Fatalf("no confirmation link in:\n%s", text)
@@ -275,7 +274,7 @@ func TestSignInThrottle(t *testing.T) {
 				t.Error("429 without Retry-After")
 			}
 			want(t, e.post("/api/auth/password/forgot", map[string]any{"email": email}), http.StatusAccepted, "")
-			_, text := e.mailTo(email)
+			_, text := e.mailTo(email, subjectReset)
 			want(t, e.post("/api/auth/password/reset", map[string]any{"email": email, "code": codeFrom(t, text), "new_password": "a brand new passphrase"}), http.StatusOK, "")
 			want(t, e.post("/api/auth/signin", map[string]any{"email": email, "password": "a brand new passphrase"}), http.StatusOK, "")
 		})

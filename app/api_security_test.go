@@ -156,7 +156,7 @@ func TestSessionsAfterPasswordChanges(t *testing.T) {
 
 			// Reset: every session ends, the laptop's too.
 			want(t, e.post("/api/auth/password/forgot", map[string]any{"email": email}), http.StatusAccepted, "")
-			_, text := e.mailTo(email)
+			_, text := e.mailTo(email, subjectReset)
 			code := codeFrom(t, text)
 			r = e.post("/api/auth/password/reset", map[string]any{"email": email, "code": code, "new_password": "password"})
 			want(t, r, http.StatusBadRequest, "password_too_short")
@@ -188,7 +188,7 @@ func TestEmailChangeNeedsConfirmation(t *testing.T) {
 	want(t, e.post("/api/auth/signin", map[string]any{"email": newAddr, "password": testPassword}), http.StatusUnauthorized, "invalid_credentials")
 	want(t, e.post("/api/auth/signin", map[string]any{"email": old, "password": testPassword}), http.StatusOK, "")
 
-	_, text := e.mailTo(newAddr)
+	_, text := e.mailTo(newAddr, subjectNewAddress)
 	want(t, e.do("POST", "/api/me/email/confirm", map[string]any{"code": "999999"}, access), http.StatusBadRequest, "invalid_code")
 	r = e.do("POST", "/api/me/email/confirm", map[string]any{"code": codeFrom(t, text)}, access)
 	want(t, r, http.StatusOK, "")
@@ -221,7 +221,7 @@ func TestPendingEmailChangeEnds(t *testing.T) {
 		addr = uniqueEmail(local)
 		want(t, e.do("PATCH", "/api/me", map[string]any{"email": addr}, access), http.StatusOK, "")
 		pending(addr)
-		_, text := e.mailTo(addr)
+		_, text := e.mailTo(addr, subjectNewAddress)
 		return addr, codeFrom(t, text)
 	}
 	confirmFails := func(code string) {

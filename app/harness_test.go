@@ -11,6 +11,9 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +38,9 @@ type apiEnv struct {
 	store *gormstore.Store
 	mail  *devstack.Mailpit
 	clock *fakeclock.Clock
+
+	readMu sync.Mutex
+	read   map[string]bool // ids of the messages mailTo has returned
 }
 
 // dialects are the databases every user-pool test runs against.
@@ -77,6 +83,14 @@ func newAPIEnv(t testing.TB, dbURL string, tweak ...func(*identity.Config)) *api
 	if err != nil {
 		t.Fatalf("smtp: %v", err)
 	}
+	// As in production: mail leaves through a queue, so no response waits
+	// for the SMTP server.
+	mail := mailer.NewQueue(smtp, nil, mailer.QueueConfig{})
+	t.Cleanup(func() {
+		if err := mail.Close(context.Background()); err != nil {
+			t.Errorf("mail queue: %v", err)
+		}
+	})
 	// The user pool's clock: code expiry, token lifetimes and the refresh
 	// grace window are tested by moving it, never by sleeping.
 	clock := fakeclock.New(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
@@ -90,7 +104,7 @@ func newAPIEnv(t testing.TB, dbURL string, tweak ...func(*identity.Config)) *api
 		// Benchmarks measure the real cost: OWASP parameters, one hash per core.
 		hasher = password.NewHasher(password.DefaultParams, 0, 1024)
 	}
-	ids, err := identity.New(ctx, idCfg, store, smtp, hasher, nil)
+	ids, err := identity.New(ctx, idCfg, store, mail, hasher, nil)
 	if err != nil {
 		t.Fatalf("identity.New: %v", err)
 	}
@@ -99,7 +113,7 @@ func newAPIEnv(t testing.TB, dbURL string, tweak ...func(*identity.Config)) *api
 	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &apiEnv{t: t, URL: srv.URL, ids: ids, store: store, mail: mp, clock: clock}
+	return &apiEnv{t: t, URL: srv.URL, ids: ids, store: store, mail: mp, clock: clock, read: map[string]bool{}}
 }
 
 // response is an HTTP answer with its JSON body decoded loosely.
@@ -172,25 +186,50 @@ var (
 	confirmLinkPattern = regexp.MustCompile(`https?://[^\s"<>]+/auth/confirm\?token=[A-Za-z0-9_-]+`)
 )
 
-// mailTo waits for the newest message to `to` other than those in skip and
-// returns its plain text.
-func (e *apiEnv) mailTo(to string, skip ...string) (id, text string) {
+// Subjects of the messages tests read (identity/mailer/templates).
+const (
+	subjectConfirm           = "Confirm your Pinhole account"
+	subjectAlreadyRegistered = "You already have a Pinhole account"
+	subjectReset             = "Reset your Pinhole password"
+	subjectNewAddress        = "Confirm your new email address"
+)
+
+// mailTo waits for a message to `to` with the given subject that this test
+// has not read yet, and returns its plain text. Mail leaves through a queue,
+// so it arrives after the response that caused it, and not necessarily in
+// the order it was sent: matching on the subject, rather than taking the
+// newest message, is what finds the right one.
+func (e *apiEnv) mailTo(to, subject string) (id, text string) {
 	e.t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		msg := testenv.WaitForMessage(e.t, e.mail, to, 10*time.Second)
-		if !contains(skip, msg.ID) {
+	for {
+		msgs, err := e.mail.Messages(ctx)
+		if err != nil {
+			e.t.Fatalf("list mail: %v", err)
+		}
+		for _, msg := range msgs {
+			if msg.Subject != subject || !slices.ContainsFunc(msg.To, func(r string) bool { return strings.EqualFold(r, to) }) {
+				continue
+			}
+			e.readMu.Lock()
+			read := e.read[msg.ID]
+			e.read[msg.ID] = true
+			e.readMu.Unlock()
+			if read {
+				continue
+			}
 			body, err := e.mail.Text(ctx, msg.ID)
 			if err != nil {
 				e.t.Fatalf("read mail: %v", err)
 			}
 			return msg.ID, body
 		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no unread message %q to %s within 10s", subject, to)
+		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	e.t.Fatalf("no new message to %s", to)
-	return "", ""
 }
 
 // codeFrom extracts the 6-digit code from an email body.
@@ -218,7 +257,7 @@ const testPassword = "correct horse battery staple"
 func (e *apiEnv) signUpConfirmed(email string) response {
 	e.t.Helper()
 	want(e.t, e.post("/api/auth/signup", map[string]any{"email": email, "password": testPassword}), http.StatusCreated, "")
-	_, text := e.mailTo(email)
+	_, text := e.mailTo(email, subjectConfirm)
 	want(e.t, e.post("/api/auth/confirm", map[string]any{"email": email, "code": codeFrom(e.t, text)}), http.StatusOK, "")
 	r := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
 	want(e.t, r, http.StatusOK, "")

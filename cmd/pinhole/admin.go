@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/pinhole/pinhole/app"
 	"github.com/pinhole/pinhole/identity"
@@ -59,9 +60,10 @@ func withUserPool(ctx context.Context, getenv func(string) string, stdout io.Wri
 		return err
 	}
 	defer db.Close()
-	ids, err := newUserPool(ctx, cfg, db, log)
+	ids, mail, err := newUserPool(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
+	defer closeMail(mail, log, 10*time.Second)
 	return fn(ids)
 }

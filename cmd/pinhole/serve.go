@@ -32,10 +32,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	}
 	defer db.Close()
 
-	ids, err := newUserPool(ctx, cfg, db, log)
+	ids, mail, err := newUserPool(ctx, cfg, db, log)
 	if err != nil {
 		return err
 	}
+	// Deferred after db.Close, so it runs first: mail still queued at
+	// shutdown is delivered while the rest of the process winds down.
+	defer closeMail(mail, log, shutdownGrace)
 	pool, err := newIdentityPool(ctx, cfg, db, log)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"time"
 
 	"github.com/pinhole/pinhole/app"
 	"github.com/pinhole/pinhole/identity"
@@ -15,22 +16,28 @@ import (
 )
 
 // newUserPool assembles the user pool from the configuration: its schema,
-// its store, how it sends mail and how it hashes passwords.
-func newUserPool(ctx context.Context, cfg app.Config, db *database.DB, log *slog.Logger) (*identity.Service, error) {
+// its store, how it sends mail and how it hashes passwords. The caller must
+// Close the returned mail queue when it is done, so that queued messages
+// are delivered before the process exits.
+func newUserPool(ctx context.Context, cfg app.Config, db *database.DB, log *slog.Logger) (*identity.Service, *mailer.Queue, error) {
 	if err := gormstore.Migrate(ctx, db); err != nil {
-		return nil, fmt.Errorf("user pool schema: %w", err)
+		return nil, nil, fmt.Errorf("user pool schema: %w", err)
 	}
-	var mail identity.Mailer
+	var delivery identity.Mailer
 	if cfg.SMTPURL != nil {
 		smtp, err := mailer.NewSMTP(cfg.SMTPURL, cfg.MailFrom)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", app.EnvSMTPURL, err)
+			return nil, nil, fmt.Errorf("%s: %w", app.EnvSMTPURL, err)
 		}
-		mail = smtp
+		delivery = smtp
 	} else {
 		log.Warn("SMTP_URL is not set: emails (with their codes) are written to this log; set SMTP_URL for real delivery")
-		mail = mailer.NewLog(log, cfg.MailFrom)
+		delivery = mailer.NewLog(log, cfg.MailFrom)
 	}
+	// Mail goes out in the background, so no response waits for the mail
+	// server: a flow that mails only registered addresses must not take
+	// longer for them (see mailer.Queue).
+	mail := mailer.NewQueue(delivery, log, mailer.QueueConfig{})
 	policy := password.DefaultPolicy()
 	policy.MinLength = cfg.PasswordMinLength
 	// The cap (0 = one hash per core) bounds memory under a sign-in flood:
@@ -47,7 +54,17 @@ func newUserPool(ctx context.Context, cfg app.Config, db *database.DB, log *slog
 		Retention:  identity.Retention{Events: cfg.AuditRetention},
 	}, gormstore.New(db), mail, hasher, log)
 	if err != nil {
-		return nil, fmt.Errorf("user pool: %w", err)
+		_ = mail.Close(ctx)
+		return nil, nil, fmt.Errorf("user pool: %w", err)
 	}
-	return ids, nil
+	return ids, mail, nil
+}
+
+// closeMail delivers what is still queued, waiting at most grace.
+func closeMail(mail *mailer.Queue, log *slog.Logger, grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := mail.Close(ctx); err != nil {
+		log.Error("mail queue", "err", err)
+	}
 }
