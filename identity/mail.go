@@ -42,6 +42,12 @@ type Email struct {
 
 // Mailer delivers the user pool's messages. Implementations live outside the
 // domain (identity/mailer: SMTP, or the log under `make run`).
+//
+// The pool calls Send while the request waits, and some flows send mail
+// only for registered addresses. So Send must return quickly and in about
+// the same time whatever happens next; a mailer that talks to a server
+// should queue (identity/mailer.Queue does), or response times become an
+// oracle for which addresses have accounts.
 type Mailer interface {
 	Send(ctx context.Context, e Email) error
 }
