@@ -101,12 +101,13 @@ func NewQueue(next identity.Mailer, log *slog.Logger, cfg QueueConfig) *Queue {
 	return q
 }
 
-// Send checks e (as Render does) and queues it. It returns at once: an
-// error wrapping ErrUnknownKind or ErrInvalidEmail for a message that could
-// never be sent, ErrQueueFull or ErrQueueClosed, or nil once e is queued.
-// ctx is not used for the delivery, which outlives the request.
+// Send checks e (Validate) and queues it. It returns at once: an error
+// wrapping ErrUnknownKind or ErrInvalidEmail for a message that could never
+// be sent, ErrQueueFull or ErrQueueClosed, or nil once e is queued. The
+// rendering is left to the worker, off the request's path. ctx is not used
+// for the delivery, which outlives the request.
 func (q *Queue) Send(_ context.Context, e identity.Email) error {
-	if _, err := Render(e); err != nil {
+	if err := Validate(e); err != nil {
 		return err
 	}
 	q.mu.Lock()

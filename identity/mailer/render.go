@@ -93,13 +93,10 @@ type view struct {
 // change the markup. Render checks e first and returns an error wrapping
 // ErrUnknownKind or ErrInvalidEmail when it cannot be sent as is.
 func Render(e identity.Email) (Rendered, error) {
-	need, ok := kinds[e.Kind]
-	if !ok {
-		return Rendered{}, fmt.Errorf("%w %q", ErrUnknownKind, e.Kind)
+	if err := Validate(e); err != nil {
+		return Rendered{}, err
 	}
-	if err := check(e, need); err != nil {
-		return Rendered{}, fmt.Errorf("%w: %s: %v", ErrInvalidEmail, e.Kind, err)
-	}
+	need := kinds[e.Kind]
 	v := view{To: e.To, Link: e.Link}
 	if need.code {
 		v.Code = e.Code
@@ -121,6 +118,20 @@ func Render(e identity.Email) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("mailer: render %s html: %w", e.Kind, err)
 	}
 	return Rendered{Subject: v.Subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// Validate is Render's gate without the rendering: an error wrapping
+// ErrUnknownKind or ErrInvalidEmail for a message that could never be sent,
+// nil for one that can.
+func Validate(e identity.Email) error {
+	need, ok := kinds[e.Kind]
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownKind, e.Kind)
+	}
+	if err := check(e, need); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalidEmail, e.Kind, err)
+	}
+	return nil
 }
 
 // check reports the first thing that keeps e from being a message the user
