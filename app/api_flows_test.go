@@ -393,8 +393,7 @@ func TestGroupsTravelInTokens(t *testing.T) {
 
 // TestPurgeChangesNoAnswer: the periodic purge removes what no flow would
 // accept, so every answer after it is the one the client got before it,
-// reuse detection included, though the sealed successor it no longer needs
-// is gone.
+// reuse detection included.
 func TestPurgeChangesNoAnswer(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
@@ -420,14 +419,14 @@ func TestPurgeChangesNoAnswer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Purge: %v", err)
 			}
-			if report.Codes != 1 || report.Sessions != 1 || report.RefreshTokens != 1 || report.SealedSuccessors != 1 ||
+			if report.Codes != 1 || report.Sessions != 1 || report.RefreshTokens != 1 ||
 				report.ThrottleWindows == 0 || report.Events != 0 {
-				t.Errorf("Purge() = %+v, want the reset code, the signed-out session and its token, one sealed successor, spent windows, no events", report)
+				t.Errorf("Purge() = %+v, want the reset code, the signed-out session and its token, spent windows, no events", report)
 			}
 
 			want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": signedOut.str("refresh_token")}), http.StatusUnauthorized, "invalid_refresh_token")
-			// The rotated token's successor is no longer kept, but the token
-			// itself is: presenting it again is still caught as reuse.
+			// The rotated token is kept: presenting it again is still caught
+			// as reuse.
 			want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": kept.str("refresh_token")}), http.StatusUnauthorized, "refresh_token_reused")
 			want(t, e.post("/api/auth/refresh", map[string]any{"refresh_token": rotated.str("refresh_token")}), http.StatusUnauthorized, "invalid_refresh_token")
 

@@ -36,10 +36,6 @@ type PurgeCutoffs struct {
 	// family (a refresh token of an ended session is refused whether its
 	// row exists or not).
 	Now time.Time
-	// SealedRotatedBefore: the sealed successor kept with a rotated refresh
-	// token is erased once the grace window it serves has closed. The hash
-	// stays, for reuse detection.
-	SealedRotatedBefore time.Time
 	// AttemptsIdleBefore: failure counts not touched since then, unless
 	// they are locked at Now or have reached MaxFailures.
 	AttemptsIdleBefore time.Time
@@ -48,13 +44,11 @@ type PurgeCutoffs struct {
 	EventsBefore time.Time
 }
 
-// PurgeReport counts the rows a purge removed (or, for SealedSuccessors,
-// cleared).
+// PurgeReport counts the rows a purge removed.
 type PurgeReport struct {
 	Codes            int64 `json:"codes"`
 	Sessions         int64 `json:"sessions"`
 	RefreshTokens    int64 `json:"refresh_tokens"`
-	SealedSuccessors int64 `json:"sealed_successors"`
 	ThrottleWindows  int64 `json:"throttle_windows"`
 	ThrottleAttempts int64 `json:"throttle_attempts"`
 	Events           int64 `json:"events"`
@@ -62,15 +56,19 @@ type PurgeReport struct {
 
 // Total is the number of rows the purge touched.
 func (r PurgeReport) Total() int64 {
-	return r.Codes + r.Sessions + r.RefreshTokens + r.SealedSuccessors +
-		r.ThrottleWindows + r.ThrottleAttempts + r.Events
+	return r.Codes + r.Sessions + r.RefreshTokens + r.ThrottleWindows + r.ThrottleAttempts + r.Events
 }
 
 // Purge removes what the pool no longer needs: dead codes, ended sessions
-// and their refresh tokens, sealed successors past the grace window, spent
-// throttle counters and audit events past Config.Retention. Without it those
-// tables only ever grow: every refresh adds a row, and every attempt on any
-// address (registered or not) leaves throttle rows behind.
+// and their refresh tokens, spent throttle counters and audit events past
+// Config.Retention. Without it those tables only ever grow: every refresh
+// adds a row, and every attempt on any address (registered or not) leaves
+// throttle rows behind.
+//
+// The sealed successor kept with a rotated refresh token stays until its
+// session goes. It is useless without the token it was sealed under, which
+// is stored only as a hash; erasing it earlier would need an index that
+// costs every refresh (see gormstore's migration 2).
 //
 // Purge is safe to run at any time, from any number of replicas at once: it
 // deletes only rows that no flow would accept, so it never changes an answer
@@ -79,11 +77,10 @@ func (r PurgeReport) Total() int64 {
 func (s *Service) Purge(ctx context.Context) (PurgeReport, error) {
 	now := s.now()
 	report, err := s.store.Purge(ctx, PurgeCutoffs{
-		Now:                 now,
-		SealedRotatedBefore: now.Add(-s.cfg.RefreshGrace),
-		AttemptsIdleBefore:  now.Add(-s.cfg.Retention.IdleThrottles),
-		MaxFailures:         s.cfg.Limits.SignInMaxFailures,
-		EventsBefore:        now.Add(-s.cfg.Retention.Events),
+		Now:                now,
+		AttemptsIdleBefore: now.Add(-s.cfg.Retention.IdleThrottles),
+		MaxFailures:        s.cfg.Limits.SignInMaxFailures,
+		EventsBefore:       now.Add(-s.cfg.Retention.Events),
 	})
 	if err != nil {
 		return report, fmt.Errorf("identity: purge: %w", err)

@@ -9,14 +9,17 @@ import (
 )
 
 // purgeStatements are Purge's steps, in order. Each is one statement, so a
-// row is either gone or untouched. The large, ever-growing tables (sessions,
-// refresh tokens, audit events) are reached through the indexes of migration
-// 2; codes (at most one per user and purpose) and the throttle tables (one
-// row per recently active key) are small enough to scan once per purge.
-// Refresh tokens go before
-// their sessions, so that they can be counted: the ON DELETE CASCADE from
-// sessions would remove them too, silently (it still covers a token created
-// between the two statements).
+// row is either gone or untouched. Audit events, the one large table cleaned
+// here, are found through the index of migration 2. Sessions are scanned:
+// ended ones leave within the hour, so the table holds about the live ones,
+// and an index on their end would slow every refresh (migration 2 says why).
+// Their refresh tokens are found through session_id's index. Codes (at most
+// one per user and purpose) and the throttle tables (one row per recently
+// active key) are small enough to scan.
+//
+// Refresh tokens go before their sessions, so that they can be counted: the
+// ON DELETE CASCADE from sessions would remove them too, silently (it still
+// covers a token created between the two statements).
 //
 // The steps are independent and each is correct on its own, so they do not
 // share a transaction: a purge that fails halfway has still done useful
@@ -33,9 +36,6 @@ var purgeStatements = []struct {
 		func(r *identity.PurgeReport) *int64 { return &r.RefreshTokens }},
 	{"sessions", `DELETE FROM sessions WHERE expires_at <= @now OR revoked_at <= @now`,
 		func(r *identity.PurgeReport) *int64 { return &r.Sessions }},
-	{"sealed successors", `UPDATE refresh_tokens SET successor_sealed = NULL
-		WHERE successor_sealed IS NOT NULL AND rotated_at <= @sealed_before`,
-		func(r *identity.PurgeReport) *int64 { return &r.SealedSuccessors }},
 	{"throttle windows", `DELETE FROM throttle_windows WHERE reset_at <= @now`,
 		func(r *identity.PurgeReport) *int64 { return &r.ThrottleWindows }},
 	{"throttle attempts", `DELETE FROM throttle_attempts
@@ -47,8 +47,8 @@ var purgeStatements = []struct {
 }
 
 // Purge deletes what c says the pool no longer needs and reports how many
-// rows each step removed (or, for sealed successors, cleared). On error the
-// report holds the steps that completed.
+// rows each step removed. On error the report holds the steps that
+// completed.
 func (s *Store) Purge(ctx context.Context, c identity.PurgeCutoffs) (identity.PurgeReport, error) {
 	var report identity.PurgeReport
 	if c.MaxFailures < 1 {
@@ -56,7 +56,6 @@ func (s *Store) Purge(ctx context.Context, c identity.PurgeCutoffs) (identity.Pu
 	}
 	params := map[string]any{
 		"now":                  database.Time(c.Now),
-		"sealed_before":        database.Time(c.SealedRotatedBefore),
 		"attempts_idle_before": database.Time(c.AttemptsIdleBefore),
 		"max_failures":         c.MaxFailures,
 		"events_before":        database.Time(c.EventsBefore),
