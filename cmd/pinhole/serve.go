@@ -36,6 +36,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if err != nil {
 		return err
 	}
+	if cfg.SMTPURL == nil {
+		log.Warn("SMTP_URL is not set: emails (with their codes) are written to this log; set SMTP_URL for real delivery")
+	}
 	// Deferred after db.Close, so it runs first: mail still queued at
 	// shutdown is delivered while the rest of the process winds down.
 	defer closeMail(mail, log, shutdownGrace)

@@ -31,7 +31,6 @@ func newUserPool(ctx context.Context, cfg app.Config, db *database.DB, log *slog
 		}
 		delivery = smtp
 	} else {
-		log.Warn("SMTP_URL is not set: emails (with their codes) are written to this log; set SMTP_URL for real delivery")
 		delivery = mailer.NewLog(log, cfg.MailFrom)
 	}
 	// Mail goes out in the background, so no response waits for the mail
