@@ -10,9 +10,9 @@ import (
 // answers. Everything else that stops being useful goes as soon as it does:
 // see Purge.
 type Retention struct {
-	// Events is how long the audit trail is kept (default 90 days, what
-	// Cognito keeps of a user's auth events). Users see their recent
-	// activity from it; operators investigate incidents with it.
+	// Events is how long the audit trail is kept (default 90 days). Users
+	// see their recent activity from it; operators investigate incidents
+	// with it, so it should cover at least the time it takes to notice one.
 	Events time.Duration
 	// IdleThrottles is how long an account's count of consecutive sign-in
 	// failures is kept after its last attempt (default 30 days). Accounts at
