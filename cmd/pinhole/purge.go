@@ -37,8 +37,8 @@ func purgeEvery(ctx context.Context, log *slog.Logger, ids *identity.Service, in
 		case err == nil:
 			log.Info("purged the user pool", "rows", report.Total(), "took", time.Since(start).Round(time.Millisecond),
 				"codes", report.Codes, "sessions", report.Sessions, "refresh_tokens", report.RefreshTokens,
-				"throttle_windows", report.ThrottleWindows,
-				"throttle_attempts", report.ThrottleAttempts, "events", report.Events)
+				"throttle_windows", report.ThrottleWindows, "throttle_attempts", report.ThrottleAttempts,
+				"events", report.Events)
 		}
 		timer.Reset(interval)
 	}
