@@ -125,8 +125,8 @@ func (q *Queue) Send(_ context.Context, e identity.Email) error {
 
 // Close stops accepting messages and waits until the queued ones are
 // delivered (or have failed), or until ctx ends: then deliveries in flight
-// are cut short, and the messages still waiting are dropped and counted in
-// the error. Closing twice returns the first result.
+// are cut short, the messages still waiting are dropped (each one logged),
+// and the error says so. Closing twice returns the first result.
 func (q *Queue) Close(ctx context.Context) error {
 	q.mu.Lock()
 	if q.closed {
