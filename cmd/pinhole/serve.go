@@ -39,8 +39,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout io.Writer) er
 	if cfg.SMTPURL == nil {
 		log.Warn("SMTP_URL is not set: emails (with their codes) are written to this log; set SMTP_URL for real delivery")
 	}
-	// Deferred after db.Close, so it runs first: mail still queued at
-	// shutdown is delivered while the rest of the process winds down.
+	// On the way out, mail still queued is delivered (for up to
+	// shutdownGrace) before the process exits.
 	defer closeMail(mail, log, shutdownGrace)
 	pool, err := newIdentityPool(ctx, cfg, db, log)
 	if err != nil {
