@@ -11,13 +11,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/pinhole/pinhole/internal/chromium"
 )
 
 // The upload rows: a photo goes from the browser straight to MinIO, signed
@@ -171,9 +172,9 @@ type browserResult struct {
 // The first round is a warm-up and is not counted.
 func (b *bench) browserUploads(ctx context.Context, photos []photo) (browserResult, error) {
 	var res browserResult
-	chromium, err := findChromium()
+	chromiumPath, err := chromium.Find()
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("%w (%s)", err, chromium.Hint)
 	}
 	mc, err := b.minioClient()
 	if err != nil {
@@ -185,18 +186,7 @@ func (b *bench) browserUploads(ctx context.Context, photos []photo) (browserResu
 	if err != nil {
 		return res, err
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(profile),
-		chromedp.NoSandbox, // root in a container has no user-namespace sandbox to give it
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromium.AllocatorOptions(chromiumPath, profile)...)
 	defer cancelAlloc()
 	tab, cancelTab := chromedp.NewContext(allocCtx)
 	defer cancelTab()
@@ -340,19 +330,6 @@ func uploadOne(tab context.Context, p photo, index int, photoPath string) (time.
 		return 0, fmt.Errorf("no resource timing entry for the PUT to %s", photoPath)
 	}
 	return time.Duration(durMs * float64(time.Millisecond)), nil
-}
-
-// findChromium finds the browser the tests use.
-func findChromium() (string, error) {
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		return p, nil
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("no Chromium found (apt-get install -y chromium, or set CHROME_PATH)")
 }
 
 // throughput is MiB/s for size bytes in d.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/pinhole/pinhole/internal/chromium"
 )
 
 // browserTimeout bounds everything one test does in the browser, so a page
@@ -18,20 +20,7 @@ const browserTimeout = 2 * time.Minute
 func Browser(t testing.TB) context.Context {
 	t.Helper()
 	path := ChromiumPath(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		// Root in a container has no user namespace sandbox to give Chromium.
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		// The test machines have no outside network: keep Chromium from trying.
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromium.AllocatorOptions(path, t.TempDir())...)
 	ctx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	ctx, cancelTimeout := context.WithTimeout(ctx, browserTimeout)
 	// Start the browser now, so a broken install fails here with a clear error.

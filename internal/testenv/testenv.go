@@ -21,7 +21,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pinhole/pinhole/internal/chromium"
 	"github.com/pinhole/pinhole/internal/devstack"
 )
 
@@ -248,23 +248,15 @@ func ToolPath(t testing.TB, tool devstack.Tool) string {
 	return path
 }
 
-// ChromiumPath returns a headless-capable Chromium or Chrome for chromedp:
-// $CHROME_PATH if set, else the first of the usual names on PATH.
+// ChromiumPath returns a headless-capable Chromium or Chrome for chromedp
+// (see chromium.Find), or skips or fails the test as Require does.
 func ChromiumPath(t testing.TB) string {
 	t.Helper()
-	const hint = "apt-get install -y chromium"
-	if p := os.Getenv("CHROME_PATH"); p != "" {
-		_, err := os.Stat(p)
-		Require(t, err == nil, "Chromium at CHROME_PATH="+p, hint+" or fix CHROME_PATH")
-		return p
+	p, err := chromium.Find()
+	if err != nil {
+		Require(t, false, fmt.Sprintf("Chromium (%v)", err), chromium.Hint)
 	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	Require(t, false, "Chromium (chromium, chromium-browser or google-chrome in PATH, or CHROME_PATH)", hint)
-	return ""
+	return p
 }
 
 // WaitForMessage polls mp until a message addressed to `to` (compared
