@@ -21,7 +21,7 @@ import (
 // quietly do nothing with unquoted column names like the ones below.
 var Migrations = []database.Migration{
 	{Version: 1, Name: "create_user_pool", Up: createUserPool},
-	{Version: 2, Name: "audit_events_at_index", Up: execAll(
+	{Version: 2, Name: "audit_events_at_index", Up: database.ExecStatements(
 		// Purge deletes audit events past their retention. The trail is the
 		// one large table it cleans, and rows are only ever appended, in
 		// time order: this index grows at its right edge, which is cheap.
@@ -40,20 +40,6 @@ var Migrations = []database.Migration{
 		// so the table holds about the live sessions.
 		`CREATE INDEX audit_events_at_idx ON audit_events (at)`,
 	)},
-}
-
-// execAll is a migration step made of portable statements, run one per Exec
-// (PostgreSQL's extended protocol, which pgx uses, refuses several statements
-// in one string).
-func execAll(statements ...string) func(tx *gorm.DB) error {
-	return func(tx *gorm.DB) error {
-		for _, sql := range statements {
-			if err := tx.Exec(sql).Error; err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }
 
 // createUserPool is migration 1: every table of the user pool.
@@ -165,18 +151,14 @@ CREATE TABLE signing_keys (
 	retired_at  {{.Time}}
 )`,
 	}
-	for _, text := range statements {
+	for i, text := range statements {
 		sql, err := expand(text, types)
 		if err != nil {
 			return err
 		}
-		// One statement per Exec: PostgreSQL's extended protocol, which
-		// pgx uses, refuses several statements in one string.
-		if err := tx.Exec(sql).Error; err != nil {
-			return err
-		}
+		statements[i] = sql
 	}
-	return nil
+	return database.ExecEach(tx, statements...)
 }
 
 // sqlTypes are the column types the two dialects spell differently.

@@ -41,6 +41,24 @@ type Migration struct {
 	Up func(tx *gorm.DB) error
 }
 
+// ExecEach runs SQL statements in order, one per Exec: PostgreSQL's extended
+// protocol, which pgx uses, refuses several statements in one string. It is
+// the body of most migration steps.
+func ExecEach(tx *gorm.DB, statements ...string) error {
+	for _, sql := range statements {
+		if err := tx.Exec(sql).Error; err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExecStatements is a migration step (an Up) made of SQL statements that
+// read the same on every dialect.
+func ExecStatements(statements ...string) func(tx *gorm.DB) error {
+	return func(tx *gorm.DB) error { return ExecEach(tx, statements...) }
+}
+
 // ErrInvalidMigrations reports a migration list that is wrong before any
 // database is involved: versions not 1..n in order, a missing name or Up, a
 // bad component name.

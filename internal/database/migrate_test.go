@@ -31,9 +31,11 @@ func addNotesAuthor(tx *gorm.DB) error {
 	return tx.Table("notes").Migrator().AddColumn(&note{}, "Author")
 }
 
-func indexNotesAuthor(tx *gorm.DB) error {
-	return tx.Exec("CREATE INDEX notes_author ON notes (author)").Error
-}
+// indexNotesAuthor is plain SQL, the way most steps are written.
+var indexNotesAuthor = database.ExecStatements(
+	"CREATE INDEX notes_author ON notes (author)",
+	"CREATE INDEX notes_body ON notes (body)",
+)
 
 func notesV1() []database.Migration {
 	return []database.Migration{
@@ -100,6 +102,12 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		mustMigrate(t, db, "notes", notesV3(), 3)
 		wantVersion(t, db, "notes", 3)
 		wantTable(t, db, "notes", true)
+		// Step 3 is several statements: every one of them ran.
+		for _, index := range []string{"notes_author", "notes_body"} {
+			if !db.Migrator().HasIndex("notes", index) {
+				t.Errorf("index %s is missing after migrating", index)
+			}
+		}
 		if got := countRows(t, db, "schema_migrations", "component = ?", "notes"); got != 3 {
 			t.Errorf("schema_migrations has %d rows for notes, want 3", got)
 		}

@@ -53,11 +53,5 @@ CREATE TABLE photos (
 )`,
 		`CREATE INDEX photos_owner_created_at_id_idx ON photos (owner, created_at, id)`,
 	}
-	for _, sql := range statements {
-		// One statement per Exec: pgx refuses several in one string.
-		if err := tx.Exec(sql).Error; err != nil {
-			return err
-		}
-	}
-	return nil
+	return database.ExecEach(tx, statements...)
 }
