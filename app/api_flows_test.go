@@ -9,16 +9,17 @@ import (
 	"time"
 
 	"github.com/pinhole/pinhole/identity"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // TestJourney walks the user pool end to end on each database: sign up, the
 // code arrives over SMTP, confirm, sign in, read the profile, refresh, sign
 // out, and the old access token is refused at once.
 func TestJourney(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range testenv.Databases {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAPIEnv(t, d.url(t))
+			e := newAPIEnv(t, d.URL(t))
 			email := uniqueEmail("ada")
 
 			r := e.post("/api/auth/signup", map[string]any{
@@ -77,10 +78,10 @@ func TestJourney(t *testing.T) {
 // refreshes within the grace window share one successor; a replay after it
 // revokes the session, current token included.
 func TestRefreshRotation(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range testenv.Databases {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAPIEnv(t, d.url(t))
+			e := newAPIEnv(t, d.URL(t))
 			email := uniqueEmail("rotor")
 			signIn := e.signUpConfirmed(email)
 			first := signIn.str("refresh_token")
@@ -129,7 +130,7 @@ func TestRefreshRotation(t *testing.T) {
 // and unknown addresses; only the mailbox differs.
 func TestEnumerationSafety(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	known := uniqueEmail("known")
 	e.signUpConfirmed(known)
 	unknown := uniqueEmail("nobody")
@@ -170,7 +171,7 @@ func TestEnumerationSafety(t *testing.T) {
 // TestCodes covers the life of a confirmation code on a fake clock.
 func TestCodes(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	signUp := func(email string) string {
 		want(t, e.post("/api/auth/signup", map[string]any{"email": email, "password": testPassword}), http.StatusCreated, "")
 		_, text := e.mailTo(email, subjectConfirm)
@@ -233,10 +234,10 @@ func TestCodes(t *testing.T) {
 // TestSignInThrottle: the 101st consecutive failure for one account is refused
 // with 429, even when the attempts arrive in parallel.
 func TestSignInThrottle(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range testenv.Databases {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAPIEnv(t, d.url(t), func(c *identity.Config) {
+			e := newAPIEnv(t, d.URL(t), func(c *identity.Config) {
 				l := identity.DefaultLimits()
 				l.SignInPerIP.Max = 10_000       // this test is about the account cap
 				l.SignInBackoffAfter = 1_000_000 // so only the hard cap applies
@@ -285,7 +286,7 @@ func TestSignInThrottle(t *testing.T) {
 // instead of locking it; time (the fake clock) lets it through again.
 func TestSignInBackoff(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	email := uniqueEmail("slow")
 	e.signUpConfirmed(email)
 	bad := map[string]any{"email": email, "password": "nope nope nope nope"}
@@ -302,7 +303,7 @@ func TestSignInBackoff(t *testing.T) {
 // no obstacle), and global sign-out ending every device's session.
 func TestSignOutVariants(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	email := uniqueEmail("leaver")
 	a := e.signUpConfirmed(email)
 	b := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
@@ -331,7 +332,7 @@ func TestSignOutVariants(t *testing.T) {
 // one device's session, but not another user's.
 func TestActivityAndSessionRevocation(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	email := uniqueEmail("watcher")
 	mine := e.signUpConfirmed(email)
 	other := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
@@ -368,7 +369,7 @@ func TestActivityAndSessionRevocation(t *testing.T) {
 // user's next tokens and profile.
 func TestGroupsTravelInTokens(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	email := uniqueEmail("member")
 	e.signUpConfirmed(email)
 	if err := e.ids.AddToGroup(t.Context(), strings.ToUpper(email), "editors"); err != nil {
@@ -395,10 +396,10 @@ func TestGroupsTravelInTokens(t *testing.T) {
 // accept, so every answer after it is the one the client got before it,
 // reuse detection included.
 func TestPurgeChangesNoAnswer(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range testenv.Databases {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAPIEnv(t, d.url(t))
+			e := newAPIEnv(t, d.URL(t))
 			ctx := context.Background()
 			email := uniqueEmail("tidy")
 			signedOut := e.signUpConfirmed(email)

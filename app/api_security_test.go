@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // TestTokenAttacks presents forged and misused tokens to an authenticated
@@ -21,7 +23,7 @@ import (
 // or a 500.
 func TestTokenAttacks(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	signIn := e.signUpConfirmed(uniqueEmail("victim"))
 	access, idToken := signIn.str("access_token"), signIn.str("id_token")
 
@@ -135,10 +137,10 @@ func mustConfig(t *testing.T) Config {
 // TestSessionsAfterPasswordChanges: a reset signs out every session; a change
 // signs out all but the device that made it.
 func TestSessionsAfterPasswordChanges(t *testing.T) {
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
+	for _, d := range testenv.Databases {
+		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAPIEnv(t, d.url(t))
+			e := newAPIEnv(t, d.URL(t))
 			email := uniqueEmail("careful")
 			laptop := e.signUpConfirmed(email)
 			phone := e.post("/api/auth/signin", map[string]any{"email": email, "password": testPassword})
@@ -174,7 +176,7 @@ func TestSessionsAfterPasswordChanges(t *testing.T) {
 // code sent to it is confirmed.
 func TestEmailChangeNeedsConfirmation(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[1].url(t))
+	e := newAPIEnv(t, testenv.Databases[1].URL(t))
 	old := uniqueEmail("old")
 	access := e.signUpConfirmed(old).str("access_token")
 	newAddr := uniqueEmail("new")
@@ -204,7 +206,7 @@ func TestEmailChangeNeedsConfirmation(t *testing.T) {
 // (expired, or out of attempts). Either way the old code is refused.
 func TestPendingEmailChangeEnds(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	current := uniqueEmail("stays")
 	tokens := e.signUpConfirmed(current)
 	access := tokens.str("access_token")
@@ -266,7 +268,7 @@ func TestPendingEmailChangeEnds(t *testing.T) {
 // TestInputHygiene: malformed requests get a 4xx with the error shape.
 func TestInputHygiene(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	raw := func(contentType, body string) response {
 		req, _ := http.NewRequest("POST", e.URL+"/api/auth/signin", strings.NewReader(body))
 		if contentType != "" {

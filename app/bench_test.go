@@ -13,6 +13,7 @@ import (
 
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/password"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // The user pool's speed, measured against its own physical limit in the
@@ -56,7 +57,7 @@ func BenchmarkArgon2idBound(b *testing.B) {
 // bookkeeping, lookup, argon2id, session and token issue. wrong_password and
 // unknown_user should cost the same (enumeration safety).
 func BenchmarkSignIn(b *testing.B) {
-	e := newAPIEnv(b, dialects[0].url(b), benchLimits)
+	e := newAPIEnv(b, testenv.Databases[0].URL(b), benchLimits)
 	email := uniqueEmail("bench")
 	e.signUpConfirmed(email)
 	ctx := context.Background()
@@ -116,7 +117,7 @@ func benchMailLimits(c *identity.Config) {
 // is). They answer alike; this shows how alike they take. Mail leaves
 // through mailer.Queue, so neither waits for the SMTP server.
 func BenchmarkForgotPassword(b *testing.B) {
-	e := newAPIEnv(b, dialects[1].url(b), benchMailLimits)
+	e := newAPIEnv(b, testenv.Databases[1].URL(b), benchMailLimits)
 	registered := uniqueEmail("forgetful")
 	e.signUpConfirmed(registered)
 	ctx := context.Background()
@@ -143,7 +144,7 @@ func BenchmarkForgotPassword(b *testing.B) {
 // fails, an "already registered" notice is queued). Both hash the password
 // with the production parameters first, which dominates.
 func BenchmarkSignUp(b *testing.B) {
-	e := newAPIEnv(b, dialects[1].url(b), benchMailLimits)
+	e := newAPIEnv(b, testenv.Databases[1].URL(b), benchMailLimits)
 	registered := uniqueEmail("taken")
 	e.signUpConfirmed(registered)
 	ctx := context.Background()
@@ -170,9 +171,9 @@ func BenchmarkSignUp(b *testing.B) {
 // transaction (lock, insert successor, mark rotated, touch session) and two
 // signatures.
 func BenchmarkRefresh(b *testing.B) {
-	for _, d := range dialects {
-		b.Run(d.name, func(b *testing.B) {
-			e := newAPIEnv(b, d.url(b), benchLimits)
+	for _, d := range testenv.Databases {
+		b.Run(d.Name, func(b *testing.B) {
+			e := newAPIEnv(b, d.URL(b), benchLimits)
 			email := uniqueEmail("refresher")
 			e.signUpConfirmed(email)
 			ctx := context.Background()
@@ -206,9 +207,9 @@ func BenchmarkRefresh(b *testing.B) {
 // BenchmarkAuthenticate is the per-request cost of an authenticated call:
 // verify the JWT and check its session is active.
 func BenchmarkAuthenticate(b *testing.B) {
-	for _, d := range dialects {
-		b.Run(d.name, func(b *testing.B) {
-			e := newAPIEnv(b, d.url(b), benchLimits)
+	for _, d := range testenv.Databases {
+		b.Run(d.Name, func(b *testing.B) {
+			e := newAPIEnv(b, d.URL(b), benchLimits)
 			access := e.signUpConfirmed(uniqueEmail("reader")).str("access_token")
 			ctx := context.Background()
 			b.ResetTimer()
@@ -227,9 +228,9 @@ func BenchmarkAuthenticate(b *testing.B) {
 // authentication adds to every API request (SPEC §5: under 0.3 ms), free of
 // the network and of any handler's own work.
 func BenchmarkRequireAuth(b *testing.B) {
-	for _, d := range dialects {
-		b.Run(d.name, func(b *testing.B) {
-			e := newAPIEnv(b, d.url(b), benchLimits)
+	for _, d := range testenv.Databases {
+		b.Run(d.Name, func(b *testing.B) {
+			e := newAPIEnv(b, d.URL(b), benchLimits)
 			access := e.signUpConfirmed(uniqueEmail("middleware")).str("access_token")
 			s := &server{ids: e.ids, log: slog.New(slog.DiscardHandler)}
 			ok := func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }

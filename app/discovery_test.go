@@ -8,6 +8,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // TestOpenIDClientVerifiesOurTokens uses an ordinary OpenID Connect library
@@ -15,7 +17,7 @@ import (
 // fetch the JWKS and verify an ID token: what any outside relying party does.
 func TestOpenIDClientVerifiesOurTokens(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	signIn := e.signUpConfirmed(uniqueEmail("oidc"))
 
 	ctx := context.Background()
@@ -65,7 +67,7 @@ func TestOpenIDClientVerifiesOurTokens(t *testing.T) {
 // token of a live session.
 func TestUserInfoEndpoint(t *testing.T) {
 	t.Parallel()
-	e := newAPIEnv(t, dialects[0].url(t))
+	e := newAPIEnv(t, testenv.Databases[0].URL(t))
 	email := uniqueEmail("userinfo")
 	signIn := e.signUpConfirmed(email)
 	access := signIn.str("access_token")

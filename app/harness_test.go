@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,15 +40,6 @@ type apiEnv struct {
 
 	readMu sync.Mutex
 	read   map[string]bool // ids of the messages mailTo has returned
-}
-
-// dialects are the databases every user-pool test runs against.
-var dialects = []struct {
-	name string
-	url  func(t testing.TB) string
-}{
-	{"sqlite", func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "pinhole.db") }},
-	{"postgres", func(t testing.TB) string { return testenv.PostgresURL(t) }},
 }
 
 // testParams make hashing cheap in tests; the real parameters are covered by

@@ -10,6 +10,7 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // newCode returns a sign-up code of sub whose hashes derive from label.
@@ -31,7 +32,7 @@ func storedCode(c identity.Code) identity.Code {
 func TestPutCodeReplaces(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 
 		first := newCode(u.Sub, "first")
@@ -74,7 +75,7 @@ func TestPutCodeReplaces(t *testing.T) {
 func TestCodeByLink(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		c := newCode(u.Sub, "x")
 		if err := s.PutCode(ctx, c); err != nil {
@@ -100,7 +101,7 @@ func TestAddCodeAttemptIsAtomic(t *testing.T) {
 	t.Parallel()
 	const tries = 20
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		if err := s.PutCode(ctx, newCode(u.Sub, "x")); err != nil {
 			t.Fatalf("PutCode: %v", err)
@@ -141,7 +142,7 @@ func TestAddCodeAttemptIsAtomic(t *testing.T) {
 func TestDeleteCode(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		if err := s.PutCode(ctx, newCode(u.Sub, "x")); err != nil {
 			t.Fatalf("PutCode: %v", err)
@@ -160,7 +161,7 @@ func TestDeleteCode(t *testing.T) {
 func TestCodeNotFound(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		_, err := s.CodeFor(ctx, u.Sub, identity.PurposeConfirmSignUp)
 		wantNotFound(t, "CodeFor", err)

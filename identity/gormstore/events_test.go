@@ -8,12 +8,13 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 func TestEvents(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		ada, bob := testSub(1), testSub(2)
 		event := func(sub string, at time.Time, kind identity.EventKind) identity.Event {
 			return identity.Event{
@@ -83,7 +84,7 @@ func TestEvents(t *testing.T) {
 func TestAddEventFillsZeroTime(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		before := time.Now().Add(-time.Second)
 		if err := s.AddEvent(ctx, identity.Event{Sub: testSub(1), Kind: identity.EventSignIn, Outcome: identity.OutcomeFailure}); err != nil {
 			t.Fatalf("AddEvent: %v", err)

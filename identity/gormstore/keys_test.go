@@ -8,12 +8,13 @@ import (
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/identity/token"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 func TestKeyStore(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		mustKeys := func(want []token.Key) {
 			t.Helper()
 			got, err := s.Keys(ctx)

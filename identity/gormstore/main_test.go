@@ -1,11 +1,8 @@
 package gormstore_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,58 +14,17 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// dialect is one database the conformance suite runs against.
-type dialect struct {
-	name string
-	// url returns a DATABASE_URL naming a fresh, empty database.
-	url func(t *testing.T) string
-}
-
-var dialects = []dialect{
-	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "pinhole.db") }},
-	{"postgres", func(t *testing.T) string { return testenv.PostgresURL(t) }},
-}
-
-// forEachDialect runs test once per dialect, in parallel, each time with a
-// Store on its own freshly migrated database.
+// forEachDialect runs test once per database (testenv.EachDatabase), each
+// time with a Store on its own freshly migrated database.
 func forEachDialect(t *testing.T, test func(t *testing.T, db *database.DB, s *gormstore.Store)) {
 	t.Helper()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			db := mustOpen(t, d.url(t))
-			if err := gormstore.Migrate(testContext(t), db); err != nil {
-				t.Fatalf("Migrate: %v", err)
-			}
-			test(t, db, gormstore.New(db))
-		})
-	}
-}
-
-// testContext is bounded so that a deadlock fails the test instead of
-// hanging it.
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// mustOpen opens url and closes it when the test ends. gorm's warnings go to
-// the test's output.
-func mustOpen(t *testing.T, url string) *database.DB {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
-	db, err := database.Open(testContext(t), url, database.Options{Logger: logger})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("Close: %v", err)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
+		if err := gormstore.Migrate(testenv.Context(t), db); err != nil {
+			t.Fatalf("Migrate: %v", err)
 		}
+		test(t, db, gormstore.New(db))
 	})
-	return db
 }
 
 // t0 is the suite's "now". It has nanoseconds on purpose: the store keeps
@@ -100,7 +56,7 @@ func newUser(n int, email string) *identity.User {
 func mustCreateUser(t *testing.T, s *gormstore.Store, n int, email string) *identity.User {
 	t.Helper()
 	u := newUser(n, email)
-	if err := s.CreateUser(testContext(t), u); err != nil {
+	if err := s.CreateUser(testenv.Context(t), u); err != nil {
 		t.Fatalf("CreateUser(%s): %v", email, err)
 	}
 	return u
@@ -119,7 +75,7 @@ func newSession(id, sub string, createdAt time.Time) identity.Session {
 // mustCreateSession inserts sess.
 func mustCreateSession(t *testing.T, s *gormstore.Store, sess identity.Session) {
 	t.Helper()
-	if err := s.CreateSession(testContext(t), sess); err != nil {
+	if err := s.CreateSession(testenv.Context(t), sess); err != nil {
 		t.Fatalf("CreateSession(%s): %v", sess.ID, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // Every step of Purge gets a row just past its cutoff, which must go, and
@@ -14,7 +15,7 @@ import (
 func TestPurge(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		const maxFailures = 3
 		ada := mustCreateUser(t, s, 1, "ada@example.com")
 		bob := mustCreateUser(t, s, 2, "bob@example.com")
@@ -181,7 +182,7 @@ func TestPurge(t *testing.T) {
 func TestPurgeRejectsNoCap(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		if _, err := s.Purge(testContext(t), identity.PurgeCutoffs{Now: t0}); err == nil {
+		if _, err := s.Purge(testenv.Context(t), identity.PurgeCutoffs{Now: t0}); err == nil {
 			t.Error("Purge with MaxFailures 0 succeeded, want an error (every count would look purgeable)")
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // storedSession is s as it reads back.
@@ -26,7 +27,7 @@ func storedSession(s identity.Session) identity.Session {
 func TestSessionLifecycle(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		sess := newSession("s1", u.Sub, t0)
 		mustCreateSession(t, s, sess)
@@ -68,7 +69,7 @@ func TestSessionLifecycle(t *testing.T) {
 func TestSessionNotFound(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		_, err := s.SessionByID(ctx, "nope")
 		wantNotFound(t, "SessionByID", err)
 		wantNotFound(t, "TouchSession", s.TouchSession(ctx, "nope", t0, "", ""))
@@ -85,7 +86,7 @@ func TestSessionNotFound(t *testing.T) {
 func TestRevokeSessionsAndActiveSessions(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		ada := mustCreateUser(t, s, 1, "ada@example.com")
 		bob := mustCreateUser(t, s, 2, "bob@example.com")
 		now := t0.Add(time.Hour)
@@ -147,7 +148,7 @@ func TestRevokeSessionsAndActiveSessions(t *testing.T) {
 func TestRefreshTokenRotation(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		mustCreateSession(t, s, newSession("s1", u.Sub, t0))
 		tok := identity.RefreshToken{Hash: hash("r1"), SessionID: "s1", CreatedAt: t0}
@@ -186,7 +187,7 @@ func TestRefreshTokenRotation(t *testing.T) {
 func TestLockRefreshTokenSerialises(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, db *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		mustCreateSession(t, s, newSession("s1", u.Sub, t0))
 		h := hash("r1")

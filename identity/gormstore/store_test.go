@@ -7,6 +7,7 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 var errBoom = errors.New("boom")
@@ -14,7 +15,7 @@ var errBoom = errors.New("boom")
 func TestTxCommits(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := newUser(1, "ada@example.com")
 		err := s.Tx(ctx, func(tx identity.Store) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
@@ -37,7 +38,7 @@ func TestTxCommits(t *testing.T) {
 func TestTxRollsBack(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := newUser(1, "ada@example.com")
 		err := s.Tx(ctx, func(tx identity.Store) error {
 			if err := tx.CreateUser(ctx, u); err != nil {
@@ -69,7 +70,7 @@ func TestTxRollsBack(t *testing.T) {
 func TestNestedTxRollsBackToSavepoint(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		ada := newUser(1, "ada@example.com")
 		bob := newUser(2, "bob@example.com")
 		err := s.Tx(ctx, func(tx identity.Store) error {
@@ -106,7 +107,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	t.Parallel()
 	// forEachDialect has migrated once already.
 	forEachDialect(t, func(t *testing.T, db *database.DB, _ *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		applied, err := database.Migrate(ctx, db, gormstore.Component, gormstore.Migrations)
 		if err != nil {
 			t.Fatalf("second Migrate: %v", err)
@@ -133,7 +134,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 func TestDeletingUserCascades(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, db *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		if err := s.PutCode(ctx, newCode(u.Sub, "x")); err != nil {
 			t.Fatalf("PutCode: %v", err)
@@ -167,7 +168,7 @@ func TestDeletingUserCascades(t *testing.T) {
 func TestEmptyJSONColumns(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, db *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := mustCreateUser(t, s, 1, "ada@example.com")
 		var row struct{ Attributes, Groups string }
 		err := db.WithContext(ctx).Raw("SELECT attributes, groups FROM users WHERE sub = ?", u.Sub).Scan(&row).Error

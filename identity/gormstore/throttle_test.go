@@ -10,6 +10,7 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 func TestHitWindowCountsParallelHits(t *testing.T) {
@@ -17,7 +18,7 @@ func TestHitWindowCountsParallelHits(t *testing.T) {
 	const hits = 50
 	const window = 5 * time.Minute
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		key := "signin:ip:192.0.2.1"
 		wantReset := stored(t0.Add(window))
 
@@ -75,7 +76,7 @@ func TestBeginAttemptCapsParallelAttempts(t *testing.T) {
 	t.Parallel()
 	const callers, maxFailures = 150, 100
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		key := "signin:acct:ada@example.com"
 
 		var allowed, refused atomic.Int64
@@ -106,7 +107,7 @@ func TestBeginAttemptCapsParallelAttempts(t *testing.T) {
 func TestBeginAttemptRespectsLock(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		key := "signin:acct:ada@example.com"
 		until := t0.Add(time.Minute)
 
@@ -175,7 +176,7 @@ func TestBeginAttemptRespectsLock(t *testing.T) {
 func TestLockAndClearUnknownKey(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		if err := s.ClearAttempts(ctx, "never-seen"); err != nil {
 			t.Errorf("ClearAttempts on an unknown key: %v", err)
 		}
@@ -197,7 +198,7 @@ func TestLockAndClearUnknownKey(t *testing.T) {
 func TestThrottleRejectsNonsense(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		if _, _, err := s.HitWindow(ctx, "k", t0, 0); err == nil {
 			t.Error("HitWindow with a zero window succeeded, want an error")
 		}
@@ -217,7 +218,7 @@ func sameAttempts(a, b identity.Attempts) bool {
 func TestReleaseAttempt(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, st *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		for i := 0; i < 3; i++ {
 			if _, ok, err := st.BeginAttempt(ctx, "k", t0, 100); err != nil || !ok {
 				t.Fatalf("BeginAttempt = %v, %v", ok, err)

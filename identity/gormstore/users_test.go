@@ -9,6 +9,7 @@ import (
 	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/gormstore"
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 func TestUserRoundTrip(t *testing.T) {
@@ -58,7 +59,7 @@ func TestUserRoundTrip(t *testing.T) {
 		},
 	}
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		for _, tt := range tests {
 			in := *tt.in // CreateUser writes back CreatedAt
 			if err := s.CreateUser(ctx, &in); err != nil {
@@ -88,7 +89,7 @@ func TestUserRoundTrip(t *testing.T) {
 func TestCreateUserFillsZeroCreatedAt(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		before := time.Now().Add(-time.Second)
 		u := newUser(1, "ada@example.com")
 		u.CreatedAt = time.Time{}
@@ -111,7 +112,7 @@ func TestCreateUserFillsZeroCreatedAt(t *testing.T) {
 func TestUpdateUser(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		u := newUser(1, "ada@example.com")
 		u.EmailVerified = true
 		u.PhoneNumber = "+14155550123"
@@ -156,7 +157,7 @@ func TestUpdateUser(t *testing.T) {
 func TestDuplicateEmail(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		mustCreateUser(t, s, 1, "ada@example.com")
 
 		// Emails arrive normalised, so the same address is the same string.
@@ -184,7 +185,7 @@ func TestDuplicateEmail(t *testing.T) {
 func TestUserNotFound(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, _ *database.DB, s *gormstore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		_, byEmail := s.UserByEmail(ctx, "nobody@example.com")
 		_, bySub := s.UserBySub(ctx, testSub(404))
 		update := s.UpdateUser(ctx, newUser(404, "nobody@example.com"))

@@ -73,7 +73,7 @@ func TestOpenRejectsBadURLs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			db, err := database.Open(testContext(t), tt.url, database.Options{})
+			db, err := database.Open(testenv.Context(t), tt.url, database.Options{})
 			if err == nil {
 				db.Close()
 				t.Fatalf("Open(%q) succeeded, want an error", tt.url)
@@ -130,7 +130,7 @@ func TestOpenUnreachablePostgresFailsFast(t *testing.T) {
 func TestOpenEmbeddedDefault(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
-	db, err := database.Open(testContext(t), "", database.Options{DataDir: dir})
+	db, err := database.Open(testenv.Context(t), "", database.Options{DataDir: dir})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -154,8 +154,8 @@ func TestOpenEmbeddedDefault(t *testing.T) {
 // Pragmas are per connection, so check two connections held at once.
 func TestOpenSQLiteConfiguresEveryConnection(t *testing.T) {
 	t.Parallel()
-	db := mustOpen(t, "sqlite:"+filepath.Join(t.TempDir(), "pinhole.db"))
-	ctx := testContext(t)
+	db := testenv.OpenDB(t, "sqlite:"+filepath.Join(t.TempDir(), "pinhole.db"))
+	ctx := testenv.Context(t)
 	sqlDB, err := db.DB.DB()
 	if err != nil {
 		t.Fatal(err)
@@ -199,12 +199,12 @@ func TestOpenSQLiteForms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			db := mustOpen(t, tt.url)
+			db := testenv.OpenDB(t, tt.url)
 			if db.Dialect != database.SQLite {
 				t.Errorf("Dialect = %q, want %q", db.Dialect, database.SQLite)
 			}
 			var got int
-			if err := db.WithContext(testContext(t)).Raw("PRAGMA busy_timeout").Scan(&got).Error; err != nil {
+			if err := db.WithContext(testenv.Context(t)).Raw("PRAGMA busy_timeout").Scan(&got).Error; err != nil {
 				t.Fatalf("PRAGMA busy_timeout: %v", err)
 			}
 			if got != tt.busyTimeout {
@@ -216,11 +216,11 @@ func TestOpenSQLiteForms(t *testing.T) {
 
 func TestOpenPostgres(t *testing.T) {
 	t.Parallel()
-	db := mustOpen(t, testenv.PostgresURL(t))
+	db := testenv.OpenDB(t, testenv.PostgresURL(t))
 	if db.Dialect != database.Postgres {
 		t.Errorf("Dialect = %q, want %q", db.Dialect, database.Postgres)
 	}
-	if err := db.Ping(testContext(t)); err != nil {
+	if err := db.Ping(testenv.Context(t)); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
 }
@@ -229,15 +229,15 @@ func TestOpenPostgres(t *testing.T) {
 // may be emails or token hashes.
 func TestLoggerOmitsQueryValues(t *testing.T) {
 	t.Parallel()
-	forEachDialect(t, func(t *testing.T, url string) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		var buf bytes.Buffer
-		db, err := database.Open(testContext(t), url, database.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+		db, err := database.Open(testenv.Context(t), url, database.Options{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
 		defer db.Close()
 
-		err = db.WithContext(testContext(t)).Exec("SELECT * FROM no_such_table WHERE token = ?", "tok-12345").Error
+		err = db.WithContext(testenv.Context(t)).Exec("SELECT * FROM no_such_table WHERE token = ?", "tok-12345").Error
 		if err == nil {
 			t.Fatal("query on a missing table succeeded, want an error")
 		}
@@ -258,9 +258,9 @@ func TestTimesRoundTrip(t *testing.T) {
 		ID        int64 `gorm:"primaryKey"`
 		CreatedAt time.Time
 	}
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
-		ctx := testContext(t)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
+		ctx := testenv.Context(t)
 		if err := db.WithContext(ctx).Migrator().CreateTable(&event{}); err != nil {
 			t.Fatalf("create table: %v", err)
 		}
@@ -296,9 +296,9 @@ func TestTime(t *testing.T) {
 // is what stores map to "email already registered".
 func TestDuplicateKeyIsTranslated(t *testing.T) {
 	t.Parallel()
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
-		ctx := testContext(t)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
+		ctx := testenv.Context(t)
 		if err := db.WithContext(ctx).Exec("CREATE TABLE emails (address VARCHAR(100) PRIMARY KEY)").Error; err != nil {
 			t.Fatalf("create table: %v", err)
 		}

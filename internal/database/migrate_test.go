@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/pinhole/pinhole/internal/database"
+	"github.com/pinhole/pinhole/internal/testenv"
 )
 
 // The "notes" component is a small example of how an owner of tables writes
@@ -54,7 +55,7 @@ func notesV3() []database.Migration {
 // mustMigrate runs Migrate and checks how many steps it applied.
 func mustMigrate(t *testing.T, db *database.DB, component string, migrations []database.Migration, wantApplied int) {
 	t.Helper()
-	applied, err := database.Migrate(testContext(t), db, component, migrations)
+	applied, err := database.Migrate(testenv.Context(t), db, component, migrations)
 	if err != nil {
 		t.Fatalf("Migrate(%s): %v", component, err)
 	}
@@ -66,7 +67,7 @@ func mustMigrate(t *testing.T, db *database.DB, component string, migrations []d
 // wantVersion checks the version recorded for component.
 func wantVersion(t *testing.T, db *database.DB, component string, want int) {
 	t.Helper()
-	got, err := database.Version(testContext(t), db, component)
+	got, err := database.Version(testenv.Context(t), db, component)
 	if err != nil {
 		t.Fatalf("Version(%s): %v", component, err)
 	}
@@ -78,7 +79,7 @@ func wantVersion(t *testing.T, db *database.DB, component string, want int) {
 // wantTable checks whether table exists.
 func wantTable(t *testing.T, db *database.DB, table string, want bool) {
 	t.Helper()
-	if got := db.WithContext(testContext(t)).Migrator().HasTable(table); got != want {
+	if got := db.WithContext(testenv.Context(t)).Migrator().HasTable(table); got != want {
 		t.Fatalf("HasTable(%s) = %v, want %v", table, got, want)
 	}
 }
@@ -87,7 +88,7 @@ func wantTable(t *testing.T, db *database.DB, table string, want bool) {
 func countRows(t *testing.T, db *database.DB, table, where string, args ...any) int64 {
 	t.Helper()
 	var n int64
-	if err := db.WithContext(testContext(t)).Table(table).Where(where, args...).Count(&n).Error; err != nil {
+	if err := db.WithContext(testenv.Context(t)).Table(table).Where(where, args...).Count(&n).Error; err != nil {
 		t.Fatalf("count %s: %v", table, err)
 	}
 	return n
@@ -95,8 +96,8 @@ func countRows(t *testing.T, db *database.DB, table, where string, args ...any) 
 
 func TestMigrateFreshDatabase(t *testing.T) {
 	t.Parallel()
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
 		wantVersion(t, db, "notes", 0)
 
 		mustMigrate(t, db, "notes", notesV3(), 3)
@@ -120,9 +121,9 @@ func TestMigrateFreshDatabase(t *testing.T) {
 
 func TestMigrateUpgradeKeepsData(t *testing.T) {
 	t.Parallel()
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
-		ctx := testContext(t)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
+		ctx := testenv.Context(t)
 
 		mustMigrate(t, db, "notes", notesV1(), 1)
 		if err := db.WithContext(ctx).Exec("INSERT INTO notes (body) VALUES (?)", "hello").Error; err != nil {
@@ -157,10 +158,10 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 	}})
 	fixed := append(notesV1(), database.Migration{Version: 2, Name: "create_tags", Up: createTags})
 
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
 
-		applied, err := database.Migrate(testContext(t), db, "notes", broken)
+		applied, err := database.Migrate(testenv.Context(t), db, "notes", broken)
 		if err == nil {
 			t.Fatal("Migrate with a failing migration: got nil error, want one")
 		}
@@ -182,13 +183,13 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 
 func TestMigrateRejectsEditedHistory(t *testing.T) {
 	t.Parallel()
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
 		mustMigrate(t, db, "notes", notesV2(), 2)
 
 		edited := notesV3()
 		edited[1].Name = "add_author_to_notes"
-		applied, err := database.Migrate(testContext(t), db, "notes", edited)
+		applied, err := database.Migrate(testenv.Context(t), db, "notes", edited)
 		if !errors.Is(err, database.ErrHistoryMismatch) {
 			t.Fatalf("Migrate with an edited name: got error %v, want ErrHistoryMismatch", err)
 		}
@@ -206,11 +207,11 @@ func TestMigrateRejectsEditedHistory(t *testing.T) {
 
 func TestMigrateRejectsDatabaseNewerThanCode(t *testing.T) {
 	t.Parallel()
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
 		mustMigrate(t, db, "notes", notesV3(), 3)
 
-		_, err := database.Migrate(testContext(t), db, "notes", notesV1())
+		_, err := database.Migrate(testenv.Context(t), db, "notes", notesV1())
 		if !errors.Is(err, database.ErrHistoryMismatch) {
 			t.Fatalf("Migrate with an older list: got error %v, want ErrHistoryMismatch", err)
 		}
@@ -236,11 +237,11 @@ func TestMigrateRejectsInvalidList(t *testing.T) {
 		{"missing name", "notes", []database.Migration{{Version: 1, Up: up}}},
 		{"missing Up", "notes", []database.Migration{{Version: 1, Name: "a"}}},
 	}
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				applied, err := database.Migrate(testContext(t), db, tt.component, tt.migrations)
+				applied, err := database.Migrate(testenv.Context(t), db, tt.component, tt.migrations)
 				if !errors.Is(err, database.ErrInvalidMigrations) {
 					t.Errorf("got error %v, want ErrInvalidMigrations", err)
 				}
@@ -263,8 +264,8 @@ func TestMigrateComponentsAreIndependent(t *testing.T) {
 		}
 		return tx.Table("tags").Migrator().CreateTable(&tag{})
 	}}}
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
 		mustMigrate(t, db, "notes", notesV3(), 3)
 		mustMigrate(t, db, "tags", tags, 1)
 		wantVersion(t, db, "notes", 3)
@@ -276,13 +277,13 @@ func TestMigrateComponentsAreIndependent(t *testing.T) {
 func TestMigrateConcurrentReplicas(t *testing.T) {
 	t.Parallel()
 	const replicas = 6
-	forEachDialect(t, func(t *testing.T, url string) {
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
 		// Each goroutine is a replica starting up with its own pool.
 		dbs := make([]*database.DB, replicas)
 		for i := range dbs {
-			dbs[i] = mustOpen(t, url)
+			dbs[i] = testenv.OpenDB(t, url)
 		}
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 
 		var (
 			wg      sync.WaitGroup
@@ -321,13 +322,13 @@ func TestMigrateConcurrentReplicas(t *testing.T) {
 func TestMigrateConcurrentComponents(t *testing.T) {
 	t.Parallel()
 	const components = 6
-	forEachDialect(t, func(t *testing.T, url string) {
-		ctx := testContext(t)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := testenv.Context(t)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		errs := make([]error, components)
 		for i := range components {
-			db := mustOpen(t, url)
+			db := testenv.OpenDB(t, url)
 			wg.Go(func() {
 				<-start
 				table := fmt.Sprintf("things_%d", i)
@@ -342,7 +343,7 @@ func TestMigrateConcurrentComponents(t *testing.T) {
 		close(start)
 		wg.Wait()
 
-		db := mustOpen(t, url)
+		db := testenv.OpenDB(t, url)
 		for i, err := range errs {
 			if err != nil {
 				t.Errorf("component %d: %v", i, err)
@@ -380,9 +381,9 @@ func TestMigrateTableRebuildKeepsChildRows(t *testing.T) {
 			return tx.Table("parents").Migrator().DropColumn(&parent{}, "Nickname")
 		}},
 	}
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
-		ctx := testContext(t)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
+		ctx := testenv.Context(t)
 		mustMigrate(t, db, "family", family[:1], 1)
 		for _, stmt := range []string{
 			"INSERT INTO parents (id, name, nickname) VALUES (1, 'Ada', 'A')",
@@ -420,9 +421,9 @@ func TestMigrateRejectsDanglingReferences(t *testing.T) {
 			return tx.Exec("INSERT INTO children (id, parent_id) VALUES (1, 42)").Error
 		}},
 	}
-	forEachDialect(t, func(t *testing.T, url string) {
-		db := mustOpen(t, url)
-		applied, err := database.Migrate(testContext(t), db, "family", family)
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		db := testenv.OpenDB(t, url)
+		applied, err := database.Migrate(testenv.Context(t), db, "family", family)
 		if !errors.Is(err, gorm.ErrForeignKeyViolated) {
 			t.Fatalf("Migrate inserting an orphan row: got error %v, want ErrForeignKeyViolated", err)
 		}
@@ -440,13 +441,13 @@ func TestMigrateInMemorySQLite(t *testing.T) {
 	t.Parallel()
 	// One connection only: Migrate must not need a second one (it would
 	// wait forever), neither alone nor with several callers queued.
-	db := mustOpen(t, "sqlite::memory:")
+	db := testenv.OpenDB(t, "sqlite::memory:")
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	total := 0
 	for range 4 {
 		wg.Go(func() {
-			applied, err := database.Migrate(testContext(t), db, "notes", notesV3())
+			applied, err := database.Migrate(testenv.Context(t), db, "notes", notesV3())
 			if err != nil {
 				t.Errorf("Migrate: %v", err)
 			}
@@ -464,14 +465,14 @@ func TestMigrateInMemorySQLite(t *testing.T) {
 
 func TestVersionReportsUnreachableDatabase(t *testing.T) {
 	t.Parallel()
-	db, err := database.Open(testContext(t), "sqlite::memory:", database.Options{})
+	db, err := database.Open(testenv.Context(t), "sqlite::memory:", database.Options{})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if v, err := database.Version(testContext(t), db, "notes"); err == nil {
+	if v, err := database.Version(testenv.Context(t), db, "notes"); err == nil {
 		t.Errorf("Version on a closed database = %d, nil; want an error", v)
 	}
 }

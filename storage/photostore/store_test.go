@@ -1,16 +1,12 @@
 package photostore_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/pinhole/pinhole/internal/database"
 	"github.com/pinhole/pinhole/internal/testenv"
 	"github.com/pinhole/pinhole/storage"
 	"github.com/pinhole/pinhole/storage/photostore"
@@ -18,52 +14,22 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// dialects are the databases every test runs against.
-var dialects = []struct {
-	name string
-	url  func(t *testing.T) string
-}{
-	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "pinhole.db") }},
-	{"postgres", func(t *testing.T) string { return testenv.PostgresURL(t) }},
-}
-
-// forEachDialect runs test once per dialect, in parallel, each time with a
-// Store on its own freshly migrated database.
+// forEachDialect runs test once per database (testenv.EachDatabase), each
+// time with a Store on its own freshly migrated database.
 func forEachDialect(t *testing.T, test func(t *testing.T, s *photostore.Store)) {
 	t.Helper()
-	for _, d := range dialects {
-		t.Run(d.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := testContext(t)
-			logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelError}))
-			db, err := database.Open(ctx, d.url(t), database.Options{Logger: logger})
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			t.Cleanup(func() {
-				if err := db.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			if err := photostore.Migrate(ctx, db); err != nil {
-				t.Fatalf("Migrate: %v", err)
-			}
-			// A second run is a no-op, as on every restart.
-			if err := photostore.Migrate(ctx, db); err != nil {
-				t.Fatalf("Migrate again: %v", err)
-			}
-			test(t, photostore.New(db))
-		})
-	}
-}
-
-// testContext is bounded so that a deadlock fails the test instead of
-// hanging it.
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	t.Cleanup(cancel)
-	return ctx
+	testenv.EachDatabase(t, func(t *testing.T, url string) {
+		ctx := testenv.Context(t)
+		db := testenv.OpenDB(t, url)
+		if err := photostore.Migrate(ctx, db); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		// A second run is a no-op, as on every restart.
+		if err := photostore.Migrate(ctx, db); err != nil {
+			t.Fatalf("Migrate again: %v", err)
+		}
+		test(t, photostore.New(db))
+	})
 }
 
 const (
@@ -92,7 +58,7 @@ func newPhoto(owner string, n int, at time.Time) *storage.Photo {
 
 func mustCreate(t *testing.T, s *photostore.Store, p *storage.Photo) {
 	t.Helper()
-	if err := s.CreatePhoto(testContext(t), p); err != nil {
+	if err := s.CreatePhoto(testenv.Context(t), p); err != nil {
 		t.Fatalf("CreatePhoto(%s): %v", p.ID, err)
 	}
 }
@@ -114,7 +80,7 @@ func wantNotFound(t *testing.T, what string, err error) {
 func TestPhotoLifecycle(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, s *photostore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		p := newPhoto(ada, 1, t0)
 		p.Caption = "Émile's café ☕, line one\nline two"
 		mustCreate(t, s, p)
@@ -152,7 +118,7 @@ func TestPhotoLifecycle(t *testing.T) {
 func TestOwnersAreIsolated(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, s *photostore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		p := newPhoto(ada, 1, t0)
 		mustCreate(t, s, p)
 
@@ -175,7 +141,7 @@ func TestOwnersAreIsolated(t *testing.T) {
 func TestCreatePhotoDuplicates(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, s *photostore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		p := newPhoto(ada, 1, t0)
 		mustCreate(t, s, p)
 
@@ -198,7 +164,7 @@ func TestCreatePhotoDuplicates(t *testing.T) {
 func TestListPhotosPages(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, s *photostore.Store) {
-		ctx := testContext(t)
+		ctx := testenv.Context(t)
 		whole := t0.Truncate(time.Second)
 		times := []time.Time{
 			whole, whole, whole.Add(500 * time.Millisecond), whole.Add(time.Second),
