@@ -63,12 +63,12 @@ func (s *server) optionalAuth(next echo.HandlerFunc) echo.HandlerFunc {
 // authenticate finds and checks the caller's access token.
 func (s *server) authenticate(c echo.Context) (*identity.Principal, error) {
 	ctx := c.Request().Context()
-	if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
-		scheme, tok, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
+		tok, ok := bearerToken(c)
+		if !ok {
 			return nil, identity.ErrUnauthenticated
 		}
-		return s.ids.Authenticate(ctx, strings.TrimSpace(tok))
+		return s.ids.Authenticate(ctx, tok)
 	}
 	if ck, err := c.Cookie(cookieAccess); err == nil && ck.Value != "" {
 		if p, err := s.ids.Authenticate(ctx, ck.Value); err == nil {
@@ -91,6 +91,15 @@ func (s *server) authenticate(c echo.Context) (*identity.Principal, error) {
 	}
 	s.setSessionCookies(c, tokens)
 	return s.ids.Authenticate(ctx, tokens.AccessToken)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header (RFC 6750 §2.1; the scheme is case-insensitive). ok is false when
+// the header is missing, names another scheme or carries no token.
+func bearerToken(c echo.Context) (token string, ok bool) {
+	scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+	tok = strings.TrimSpace(tok)
+	return tok, strings.EqualFold(scheme, "Bearer") && tok != ""
 }
 
 // setSessionCookies stores a token set in the browser.

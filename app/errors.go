@@ -155,7 +155,7 @@ func (s *server) handleError(err error, c echo.Context) {
 	if pub.Status == http.StatusServiceUnavailable || pub.Status == http.StatusTooManyRequests {
 		setRetryAfter(c, pub.retryWait())
 	}
-	if pub.Status == http.StatusUnauthorized && strings.HasPrefix(req.Header.Get(echo.HeaderAuthorization), "Bearer ") {
+	if _, bearer := bearerToken(c); bearer && pub.Status == http.StatusUnauthorized {
 		// RFC 6750 §3: tell OAuth clients why the bearer token failed.
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer error="invalid_token"`)
 	}

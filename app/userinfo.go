@@ -2,7 +2,6 @@ package app
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -60,14 +59,14 @@ var userInfoCORS = middleware.CORSWithConfig(middleware.CORSConfig{
 // session here.
 func (s *server) requireBearer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		scheme, tok, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		tok, ok := bearerToken(c)
+		if !ok {
 			// RFC 6750 §3.1: a request without credentials gets the
 			// challenge but no error code.
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="pinhole"`)
 			return identity.ErrUnauthenticated
 		}
-		p, err := s.ids.Authenticate(c.Request().Context(), strings.TrimSpace(tok))
+		p, err := s.ids.Authenticate(c.Request().Context(), tok)
 		if err != nil {
 			return err
 		}
