@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pinhole/pinhole/identity"
 	"github.com/pinhole/pinhole/identity/token"
 	"github.com/pinhole/pinhole/internal/database"
 )
@@ -60,21 +59,8 @@ func (s *Store) AddKey(ctx context.Context, k token.Key) error {
 // RetireKey sets the key's RetiredAt unless it is already set: the first
 // retirement counts. An unknown id returns identity.ErrNotFound.
 func (s *Store) RetireKey(ctx context.Context, id string, at time.Time) error {
-	db := s.db.WithContext(ctx)
-	res := db.Model(&keyRow{}).Where("id = ? AND retired_at IS NULL", id).Update("retired_at", database.Time(at))
-	if res.Error != nil {
-		return fmt.Errorf("gormstore: retire signing key: %w", res.Error)
-	}
-	if res.RowsAffected > 0 {
-		return nil
-	}
-	// Nothing changed: retired already (fine) or no such key.
-	var n int64
-	if err := db.Model(&keyRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+	if err := setOnce(s.db.WithContext(ctx), &keyRow{}, id, "retired_at", at); err != nil {
 		return fmt.Errorf("gormstore: retire signing key: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("gormstore: retire signing key: %w", identity.ErrNotFound)
 	}
 	return nil
 }

@@ -102,21 +102,8 @@ func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, ip, u
 // keeps its first revocation time; an unknown one returns
 // identity.ErrNotFound.
 func (s *Store) RevokeSession(ctx context.Context, id string, at time.Time) error {
-	db := s.db.WithContext(ctx)
-	res := db.Model(&sessionRow{}).Where("id = ? AND revoked_at IS NULL", id).Update("revoked_at", database.Time(at))
-	if res.Error != nil {
-		return fmt.Errorf("gormstore: revoke session: %w", res.Error)
-	}
-	if res.RowsAffected > 0 {
-		return nil
-	}
-	// Nothing changed: already revoked (fine) or no such session.
-	var n int64
-	if err := db.Model(&sessionRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+	if err := setOnce(s.db.WithContext(ctx), &sessionRow{}, id, "revoked_at", at); err != nil {
 		return fmt.Errorf("gormstore: revoke session: %w", err)
-	}
-	if n == 0 {
-		return fmt.Errorf("gormstore: revoke session: %w", identity.ErrNotFound)
 	}
 	return nil
 }

@@ -78,6 +78,30 @@ func (s *Store) now() time.Time {
 	return s.db.NowFunc() // already database.Time: UTC, whole microseconds
 }
 
+// setOnce sets a time column of the row of model with this id to at, unless
+// it is already set: the first time counts (a key retired twice stays
+// retired from the first time, a session revoked twice likewise). It returns
+// identity.ErrNotFound when there is no such row. The update is a single
+// conditional statement, so concurrent callers cannot both set it.
+func setOnce(db *gorm.DB, model any, id, column string, at time.Time) error {
+	res := db.Model(model).Where("id = ? AND "+column+" IS NULL", id).Update(column, database.Time(at))
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	// Nothing changed: set already (fine) or no such row.
+	var n int64
+	if err := db.Model(model).Where("id = ?", id).Count(&n).Error; err != nil {
+		return err
+	}
+	if n == 0 {
+		return identity.ErrNotFound
+	}
+	return nil
+}
+
 // errUserNotFound is what user lookups return when nothing matches. It is
 // both identity.ErrUserNotFound, the specific error, and identity.ErrNotFound,
 // which the Store contract promises for every lookup, so callers may test for
